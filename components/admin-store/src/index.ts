@@ -1,0 +1,2 @@
+// Public interface of @veil/admin-store.
+export {};
