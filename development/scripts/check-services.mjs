@@ -19,9 +19,10 @@ async function checkPostgres(url) {
 
 async function checkRedis(url) {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeout, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => {});
+  let lastError;
+  redis.on('error', (error) => { lastError = error; });
   try {
-    await redis.connect();
+    await redis.connect().catch((error) => { throw lastError ?? error; });
     if ((await redis.ping()) !== 'PONG') throw new Error('PING did not answer PONG');
   } finally {
     redis.disconnect();
