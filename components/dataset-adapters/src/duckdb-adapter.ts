@@ -41,7 +41,7 @@ export async function openDuckDb(plan: DuckDbSourcePlan, ctx: AdapterContext): P
   const instance = await DuckDBInstance.create(':memory:', instanceOptions(ctx));
   const adapter = new DuckDbAdapter(instance, ctx.defaultTimeoutMs);
   try {
-    await adapter.prepare(plan);
+    await adapter.prepare(plan, ctx.duckdb?.exportDirectory);
     return adapter;
   } catch (error) {
     await adapter.close();
@@ -69,7 +69,7 @@ class DuckDbAdapter implements DatasetAdapter {
     private readonly defaultTimeoutMs: number | undefined,
   ) {}
 
-  async prepare(plan: DuckDbSourcePlan): Promise<void> {
+  async prepare(plan: DuckDbSourcePlan, exportDirectory?: string): Promise<void> {
     const connection = await this.acquire();
     try {
       for (const step of plan.setup) {
@@ -91,6 +91,10 @@ class DuckDbAdapter implements DatasetAdapter {
       await connection.run('SELECT * FROM dataset LIMIT 0').catch(unreadable);
       if (plan.lockToPath !== undefined) {
         await connection.run(`SET allowed_paths = [${sqlLiteral(plan.lockToPath)}]`);
+        // Masked exports COPY … TO files in this one server-configured directory, nowhere else.
+        if (exportDirectory !== undefined) {
+          await connection.run(`SET allowed_directories = [${sqlLiteral(exportDirectory.replace(/\/*$/, '/'))}]`);
+        }
         await connection.run('SET enable_external_access = false');
       }
       await connection.run('SET lock_configuration = true');

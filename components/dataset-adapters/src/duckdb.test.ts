@@ -195,6 +195,22 @@ describe('DuckDB adapter over files', () => {
     });
   });
 
+  it('writes only into the configured export directory', async () => {
+    const exports = await mkdtemp(path.join(tmpdir(), 'veil-exports-'));
+    const adapter = await openDataset({ kind: 'file', path: 'people.csv' }, { ...ctx(), duckdb: { exportDirectory: exports } });
+    try {
+      const into = (target: string) => `COPY (SELECT * FROM dataset) TO '${target.replaceAll("'", "''")}' (FORMAT csv)`;
+      await adapter.query(into(path.join(exports, 'out.csv')));
+      const copied = await adapter.query(`SELECT COUNT(*) AS n FROM read_csv('${path.join(exports, 'out.csv')}')`);
+      expect(copied.rows[0]![0]).toBe(CSV.split('\n').length - 1);
+      await expect(adapter.query(into(path.join(outside, 'leak.csv')))).rejects.toMatchObject({ kind: 'query-failed' });
+      await expect(adapter.query(into(path.join(exports, '..', 'leak.csv')))).rejects.toMatchObject({ kind: 'query-failed' });
+    } finally {
+      await adapter.close();
+      await rm(exports, { recursive: true, force: true });
+    }
+  });
+
   it('rejects bad parameters with a clear error', async () => {
     await withDataset('people.csv', async (adapter) => {
       await expect(adapter.query('SELECT $1', [{} as unknown as string])).rejects.toThrow(/parameter \$1 has an unsupported type/);

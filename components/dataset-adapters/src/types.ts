@@ -92,6 +92,11 @@ export interface AdapterContext {
     extensionDirectory?: string;
     /** Allow `INSTALL httpfs` (needs network) when the extension is not present. Default true. */
     allowExtensionInstall?: boolean;
+    /**
+     * A server-side directory the engine may write into (masked exports use COPY … TO there).
+     * Unset: a file dataset's instance may read its own file and nothing else, and write nowhere.
+     */
+    exportDirectory?: string;
   };
   postgres?: {
     /** Pool size per connection secret. Default 10. */
