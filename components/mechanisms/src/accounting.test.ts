@@ -20,6 +20,7 @@ import {
   zcdpRhoCap,
   type PrivacyCost,
 } from './accounting.js';
+import { toRational } from './rational.js';
 
 const relativeError = (got: string, want: number): number => Math.abs(Number(got) - want) / want;
 
@@ -122,5 +123,20 @@ describe('privacy costs', () => {
     expect(Number(zcdpRhoCap(grant, '5e-7'))).toBeLessThan(Number(zcdpRhoCap(grant)));
     expect(Number(spentEpsilon(selection, grant, 'zcdp'))).toBeGreaterThan(0);
     expect(spentEpsilon(selection, grant, 'basic')).toBe('0.1');
+  });
+});
+
+describe('cdpDelta at the extremes (audit)', () => {
+  it('stays a short, positive upper bound when δ is astronomically small', () => {
+    // e^(−25000): written out exactly this was a 10,891-character string (ρ = 1e-8 ran out of memory).
+    const tiny = cdpDelta('1e-3', 10);
+    expect(tiny.length).toBeLessThan(1100);
+    expect(toRational(tiny).isPositive()).toBe(true);
+    // Underflow used to give '0': a δ rounded down (ρ-zCDP with ρ > 0 never implies pure DP).
+    expect(toRational(cdpDelta('1e-20', 1)).isPositive()).toBe(true);
+  });
+
+  it('never exceeds 1', () => {
+    expect(cdpDelta(100, '0.001')).toBe('1');
   });
 });

@@ -98,11 +98,22 @@ function cdpDeltaDecimal(rho: Rational, eps: Rational): Decimal {
   return HP.min(delta.times(HP.add(1, MARGIN)), 1);
 }
 
-/** δ such that ρ-zCDP implies (ε, δ)-DP, tight (CKS20; Steinke's cdp_delta). Rounded up. */
+/** Audit fix: δ bounds below this are returned as this (still an upper bound). Written out exactly, a bound
+ * like e^(−2.5·10^9) (ρ = 1e-8, ε = 10) is a string of 10^9 digits (out of memory), and one below Decimal's
+ * range underflowed to '0' (ρ = 1e-20, ε = 1), a δ rounded DOWN. */
+const DELTA_FLOOR = new Rational(1n, 10n ** 1000n);
+
+/** δ such that ρ-zCDP implies (ε, δ)-DP, tight (CKS20; Steinke's cdp_delta). Rounded up, at most 1, and at
+ * least 1e-1000 when ρ > 0. */
 export function cdpDelta(rho: RationalLike, epsilon: RationalLike): string {
   const r = nonNegativeRational(rho, 'rho');
   const e = nonNegativeRational(epsilon, 'epsilon');
-  return decimalUp(cdpDeltaDecimal(r, e));
+  if (r.isZero()) return '0';
+  const delta = cdpDeltaDecimal(r, e);
+  if (delta.lt(DELTA_FLOOR.toDecimal())) return up(DELTA_FLOOR);
+  const rounded = decimalUp(delta);
+  // Audit fix: the margin and rounding up used to push a capped δ of 1 to 1.00…001, which no δ parser accepts.
+  return toRational(rounded).cmp(Rational.ONE) > 0 ? '1' : rounded;
 }
 
 /** True when ρ-zCDP certainly implies (ε, δ)-DP. */

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { MechanismError } from './rational.js';
 import { SeededRandom } from './random.js';
 import {
   discreteGaussianSampler,
   discreteLaplaceSampler,
+  isqrt,
   sampleBernoulli,
   sampleBernoulliExp,
   sampleDiscreteGaussian,
@@ -232,5 +234,21 @@ describe('Bernoulli samplers', () => {
     expect(() => sampleBernoulliExp('-1', rng)).toThrow(/γ must not be negative/);
     expect(() => sampleDiscreteLaplace(0, rng)).toThrow(/Laplace scale must be positive/);
     expect(() => sampleDiscreteGaussian('abc', rng)).toThrow(/σ² must be a finite number/);
+  });
+});
+
+describe('huge variances (audit)', () => {
+  it('isqrt is exact beyond the double range', () => {
+    // Math.sqrt(Number(n)) is Infinity here: the old ±1 stepping threw a RangeError (and below 2^1024 it could
+    // take ~2^(bits/2 − 53) steps: σ² = 1e50 hung the discrete Gaussian).
+    for (const n of [2n ** 1100n - 1n, 2n ** 1100n, (10n ** 400n + 7n) ** 2n, (10n ** 400n + 7n) ** 2n - 1n, 10n ** 401n, 2n, 3n, 4n]) {
+      const x = isqrt(n);
+      expect(x * x <= n && (x + 1n) * (x + 1n) > n).toBe(true);
+    }
+  });
+
+  it('a discrete Gaussian with σ² far beyond 2^53 fails with a clear MechanismError, not a crash', () => {
+    const rng = new SeededRandom('huge');
+    expect(() => sampleDiscreteGaussian(`${10n ** 400n}`, rng)).toThrow(MechanismError);
   });
 });

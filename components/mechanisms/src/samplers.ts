@@ -224,12 +224,17 @@ export function sampleDiscreteLaplace(scale: RationalLike, rng: RandomSource): n
 // γ = (|Y|·t·b − a)² / (2·a·b·t²) is an exact rational. Acceptance steps for |Y| ≤ TABLE_LIMIT (and γ < 40)
 // use expansion tables, the rest the CKS loop.
 
-function isqrt(n: bigint): bigint {
+/** ⌊√n⌋. Audit fix: this used to start from Math.sqrt(Number(n)) and step by ±1, which is off by ~2^(bits/2 − 53)
+ * for large n (σ² = 1e50 took ~10^9 steps: a hang) and throws on Number(n) = Infinity. Newton's iteration from
+ * 2^⌈bits/2⌉ ≥ √n decreases monotonically to ⌊√n⌋ in O(log bits) steps. */
+export function isqrt(n: bigint): bigint {
   if (n < 2n) return n;
-  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
-  while (x * x > n) x--;
-  while ((x + 1n) * (x + 1n) <= n) x++;
-  return x;
+  let x = 1n << BigInt(Math.ceil(n.toString(2).length / 2));
+  for (;;) {
+    const y = (x + n / x) >> 1n;
+    if (y >= x) return x;
+    x = y;
+  }
 }
 
 const TABLE_MAX_GAMMA = 40n;
