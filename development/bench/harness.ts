@@ -29,6 +29,12 @@ export interface BenchSpec {
   warmups?: number;
   targets?: Target[];
   notes?: string[];
+  /**
+   * Interleaved (the default): each repetition runs the baseline and then every case once, so drift in
+   * machine load hits all of them alike and the ratios stay fair. Sequential: all repetitions of one case,
+   * then the next — for cases that must not alternate (shared state between repetitions).
+   */
+  order?: 'interleaved' | 'sequential';
 }
 
 export interface CaseResult {
@@ -61,14 +67,27 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-async function timeCase(c: BenchCase, repeats: number, warmups: number): Promise<number[]> {
-  await c.setup?.();
-  for (let i = 0; i < warmups; i++) await c.run();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    await c.run();
-    times.push(performance.now() - start);
+async function timeOnce(c: BenchCase): Promise<number> {
+  const start = performance.now();
+  await c.run();
+  return performance.now() - start;
+}
+
+/** Median-ready timings per case, in the order of `all`. */
+async function timeCases(all: BenchCase[], repeats: number, warmups: number, order: 'interleaved' | 'sequential'): Promise<number[][]> {
+  const times: number[][] = all.map(() => []);
+  if (order === 'sequential') {
+    for (const [i, c] of all.entries()) {
+      await c.setup?.();
+      for (let w = 0; w < warmups; w++) await c.run();
+      for (let r = 0; r < repeats; r++) times[i]!.push(await timeOnce(c));
+    }
+    return times;
+  }
+  for (const c of all) await c.setup?.();
+  for (let w = 0; w < warmups; w++) for (const c of all) await c.run();
+  for (let r = 0; r < repeats; r++) {
+    for (const [i, c] of all.entries()) times[i]!.push(await timeOnce(c));
   }
   return times;
 }
@@ -93,13 +112,9 @@ export const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results
 export async function runBenchmark(spec: BenchSpec): Promise<BenchReport> {
   const repeats = spec.repeats ?? 10;
   const warmups = spec.warmups ?? 1;
-  const baselineTimes = await timeCase(spec.baseline, repeats, warmups);
-  const baseline = summarise(spec.baseline, baselineTimes);
-  const cases: CaseResult[] = [];
-  for (const c of spec.cases) {
-    const times = await timeCase(c, repeats, warmups);
-    cases.push(summarise(c, times, baseline.medianMs, baseline.unitsPerSecond));
-  }
+  const [baselineTimes, ...caseTimes] = await timeCases([spec.baseline, ...spec.cases], repeats, warmups, spec.order ?? 'interleaved');
+  const baseline = summarise(spec.baseline, baselineTimes!);
+  const cases = spec.cases.map((c, i) => summarise(c, caseTimes[i]!, baseline.medianMs, baseline.unitsPerSecond));
   const byName = new Map([baseline, ...cases].map((r) => [r.name, r]));
   const report: BenchReport = {
     name: spec.name,
