@@ -14,6 +14,7 @@ import {
   gaussianSigmaForRho,
   laplaceCost,
   partitionSelectionCost,
+  planPartitionSelection,
   toRational,
   type PrivacyCost,
 } from '@veil/mechanisms';
@@ -52,11 +53,16 @@ export interface BudgetSplit {
   cost: PrivacyCost;
 }
 
+/** The smallest ε a query may spend. */
+export const MIN_EPSILON = '0.000001';
+
 export function parseBudget(budget: QueryBudget): { epsilon: Rational; delta: Rational } {
   const epsilon = parseAmount(budget?.epsilon, 'epsilon');
   const delta = budget?.delta === undefined ? Rational.ZERO : parseAmount(budget.delta, 'delta');
-  if (!epsilon.isPositive() || epsilon.cmp(toRational(MAX_EPSILON)) > 0) {
-    reject('invalid_budget', 'epsilon', `epsilon must be greater than 0 and at most ${MAX_EPSILON}`);
+  // Below MIN_EPSILON the noise scales leave the exactly representable range of the samplers; such
+  // answers would be pure noise anyway, so the request is refused up front with a clear reason.
+  if (epsilon.cmp(toRational(MIN_EPSILON)) < 0 || epsilon.cmp(toRational(MAX_EPSILON)) > 0) {
+    reject('invalid_budget', 'epsilon', `epsilon must be between ${MIN_EPSILON} and ${MAX_EPSILON}`);
   }
   if (delta.num < 0n || delta.cmp(toRational('0.01')) > 0) reject('invalid_budget', 'delta', 'delta must be between 0 and 0.01');
   return { epsilon, delta };
@@ -113,7 +119,7 @@ function laplaceNoise(measurements: Measurement[], contribution: Contribution, s
 }
 
 function gaussianNoise(measurements: Measurement[], contribution: Contribution, epsilon: Rational, delta: Rational): NoiseParameters[] {
-  const rhoShare = toRational(toRational(cdpRho(epsilon, delta)).div(new Rational(BigInt(measurements.length))).toDecimalString(15, 'down'));
+  const rhoShare = toRational(rhoFor(epsilon, delta).div(new Rational(BigInt(measurements.length))).toDecimalString(15, 'down'));
   return measurements.map((m) => {
     const sensitivity = sensitivityOf(m, contribution);
     if (m.kind === 'quantile') return { mechanism: 'exponential', epsilon: epsilonForRho(rhoShare), sensitivity };
@@ -121,11 +127,44 @@ function gaussianNoise(measurements: Measurement[], contribution: Contribution, 
   });
 }
 
-/** The largest decimal ε (12 digits, rounded down) with ε²/8 ≤ ρ: the ε-DP exponential mechanism is
- * ε²/8-zCDP (bounded range; exponentialMechanismCost in @veil/mechanisms). */
-function epsilonForRho(rho: Rational): Rational {
-  const value = new Decimal(rho.toDecimalString(30, 'down')).mul(8).sqrt().toSignificantDigits(12, Decimal.ROUND_DOWN);
-  return toRational(value.toFixed());
+/**
+ * Conversions of public parameters are pure but take milliseconds at high precision (cdpRho, the partition
+ * selection threshold); analysts repeat budgets, so results are remembered (bounded, oldest dropped first).
+ */
+const conversions = new Map<string, unknown>();
+const CONVERSIONS_KEPT = 256;
+function memo<T>(key: string, compute: () => T): T {
+  if (conversions.has(key)) return conversions.get(key) as T;
+  const value = compute();
+  if (conversions.size >= CONVERSIONS_KEPT) conversions.delete(conversions.keys().next().value!);
+  conversions.set(key, value);
+  return value;
+}
+
+/** cdpRho(ε, δ) of @veil/mechanisms (rounded down) as a Rational. */
+function rhoFor(epsilon: Rational, delta: Rational): Rational {
+  return memo(`rho:${epsilon.toString()}:${delta.toString()}`, () => toRational(cdpRho(epsilon, delta)));
+}
+
+/** Decimal arithmetic for ρ → ε: well beyond the 12 digits kept, truncating (never rounding up). */
+const FloorDecimal = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_FLOOR });
+const EPSILON_DIGITS = 12;
+
+/**
+ * The ε an allotted ρ buys: a 12-significant-digit decimal ε, rounded DOWN, with ε²/8 ≤ ρ exactly — the ε-DP
+ * exponential mechanism is ε²/8-zCDP (bounded range; exponentialMechanismCost in @veil/mechanisms). The square
+ * root is taken at 40 digits rounding towards −∞, truncated, then certified in exact rationals (and stepped
+ * down one unit in the last place should the check ever fail), so no decimal rounding can push ε²/8 above ρ.
+ */
+export function epsilonForRho(rho: Rational): Rational {
+  if (!rho.isPositive()) throw new Error('internal: epsilonForRho needs rho > 0');
+  let epsilon = new FloorDecimal(rho.toDecimalString(40, 'down')).mul(8).sqrt().toSignificantDigits(EPSILON_DIGITS, Decimal.ROUND_DOWN);
+  const eighth = new Rational(1n, 8n);
+  for (;;) {
+    const candidate = toRational(epsilon.toFixed());
+    if (candidate.isPositive() && candidate.mul(candidate).mul(eighth).cmp(rho) <= 0) return candidate;
+    epsilon = epsilon.minus(new FloorDecimal(10).pow(epsilon.e - EPSILON_DIGITS + 1));
+  }
 }
 
 /**
@@ -133,22 +172,21 @@ function epsilonForRho(rho: Rational): Rational {
  * equal here (L1 = L2, see measurements.ts), so the choice depends on (ε, δ, N) only: Gaussian iff 4Nρ > ε².
  */
 function gaussianIsBetter(epsilon: Rational, delta: Rational, n: number): boolean {
-  const rho = toRational(cdpRho(epsilon, delta));
+  const rho = rhoFor(epsilon, delta);
   return new Rational(BigInt(4 * n)).mul(rho).cmp(epsilon.mul(epsilon)) > 0;
 }
 
 /**
- * Laplace partition selection (Korolova et al. 2009; Wilson et al. 2020): noise of scale k/ε on each group's
- * count of distinct units (a unit is in at most k = maxGroups groups, so L1 = k), released when at least
- * τ = 1 + ⌈t·ln(k/δ)⌉. A group holding only the added unit passes with probability P(Z ≥ τ − 1) ≤ e^{−(τ−1)/t}
- * ≤ δ/k for the discrete Laplace, so at most δ over the unit's k groups.
+ * Laplace partition selection (Korolova et al. 2009; Wilson et al. 2020), planned by @veil/mechanisms'
+ * planPartitionSelection: noise of scale k/ε on each group's count of distinct units (a unit is in at most
+ * k = maxGroups groups, so L1 = k), released when the noisy count is at least τ, the smallest integer with
+ * k·P(1 + Z ≥ τ) ≤ δ for the discrete Laplace Z (exact closed form, rounded up): a group holding only the added
+ * unit passes with probability ≤ δ/k, so at most δ over the unit's k groups.
  */
 function selection(epsilon: Rational, delta: Rational, contribution: Contribution): PartitionSelection {
   const k = BigInt(contribution.maxGroups);
-  const scale = new Rational(k).div(epsilon);
-  const log = new Decimal(contribution.maxGroups).div(new Decimal(delta.toDecimalString(30, 'down'))).ln();
-  const steps = new Decimal(scale.toDecimalString(30, 'up')).mul(log).ceil().toNumber();
-  return { epsilon, delta, scale, sensitivity: k, threshold: 1 + steps };
+  const planned = memo(`selection:${epsilon.toString()}:${delta.toString()}:${k}`, () => planPartitionSelection({ epsilon, delta, maxPartitions: contribution.maxGroups }));
+  return { epsilon, delta, scale: planned.scale, sensitivity: k, threshold: Number(planned.threshold) };
 }
 
 /** Half-width of the 95% interval of a measurement's noise, in its own (grid) units. */

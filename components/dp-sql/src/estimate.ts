@@ -4,7 +4,7 @@ import { halfWidth95, noiseStddev, type NoiseParameters } from './budget.js';
 import type { OutputExpr } from './ir.js';
 import type { AggregateRecipe, Measurement, SumMeasurement } from './measurements.js';
 import type { QueryPlan } from './plan.js';
-import { gridUnit, type Mechanism } from './release.js';
+import { gridUnit, quantileAccuracy, type Mechanism } from './release.js';
 
 export interface ValueEstimate {
   mechanism: Mechanism;
@@ -18,7 +18,8 @@ export interface ValueEstimate {
    * over where the mean lies within the bounds).
    */
   halfWidth95TimesCount?: number;
-  /** Quantiles: with 95% probability the released value's rank is within this many rows of q·n. */
+  /** Quantiles: with probability ≥ 95% the released value's bin holds ranks within this many rows of q·n (the
+   * exponential mechanism's utility bound). A statement about ranks: no value interval is implied. */
   rankHalfWidth95?: number;
 }
 
@@ -75,7 +76,8 @@ function scaled(e: ValueEstimate | null, factor: number): ValueEstimate | null {
   const times = (x: number | null | undefined): number | null => (x === null || x === undefined ? null : a * x);
   return {
     ...e,
-    scale: times(e.scale),
+    // An exponential mechanism's scale (and rank bound) is in ranks: unchanged by scaling the value.
+    scale: e.mechanism === 'exponential' ? e.scale : times(e.scale),
     stddev: times(e.stddev),
     halfWidth95: times(e.halfWidth95),
     ...(e.halfWidth95TimesCount !== undefined ? { halfWidth95TimesCount: a * e.halfWidth95TimesCount } : {}),
@@ -103,12 +105,9 @@ function aggregateEstimate(recipe: AggregateRecipe, measurements: Measurement[],
   }
   if (fn === 'quantile') {
     const m = measurements[recipe.quantile!]!;
-    const n = noise[recipe.quantile!]!;
-    const bins = m.kind === 'quantile' ? m.bins : 1;
-    const epsilon = n.mechanism === 'discrete-gaussian' ? 1 : n.epsilon.toNumber();
-    const temperature = (2 * Number(n.sensitivity)) / epsilon;
-    // Exponential mechanism utility bound: P[u ≤ OPT − (2Δ/ε)(ln R + ln 1/β)] ≤ β, with R bins, β = 0.05.
-    return { mechanism: 'exponential', scale: temperature, stddev: null, halfWidth95: null, rankHalfWidth95: temperature * Math.log(bins / 0.05) };
+    if (m.kind !== 'quantile') throw new Error('internal: a quantile recipe without a quantile measurement');
+    const { scale, rankHalfWidth95 } = quantileAccuracy(m, noise[recipe.quantile!]!);
+    return { mechanism: 'exponential', scale, stddev: null, halfWidth95: null, rankHalfWidth95 };
   }
   const sum = measurementEstimate(measurements[recipe.sum!]!, noise[recipe.sum!]!);
   const count = measurementEstimate(measurements[recipe.count!]!, noise[recipe.count!]!);

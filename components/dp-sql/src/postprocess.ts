@@ -103,7 +103,8 @@ function affine(accuracy: ValueAccuracy | null, a: number, b: number): ValueAccu
   const ends = ci ? [a * ci[0] + b, a * ci[1] + b] : null;
   return {
     ...accuracy,
-    scale: accuracy.scale === null ? null : Math.abs(a) * accuracy.scale,
+    // An exponential mechanism's scale is in ranks, which an affine map of the value leaves unchanged.
+    scale: accuracy.scale === null || accuracy.mechanism === 'exponential' ? accuracy.scale : Math.abs(a) * accuracy.scale,
     stddev: accuracy.stddev === null ? null : Math.abs(a) * accuracy.stddev,
     ci95: ends ? [Math.min(ends[0]!, ends[1]!), Math.max(ends[0]!, ends[1]!)] : null,
   };

@@ -4,10 +4,12 @@ import {
   discreteGaussianSampler,
   discreteLaplaceSampler,
   exponentialMechanism,
+  exponentialMechanismLoss,
+  Rational,
+  toRational,
   type CryptoRandom,
   type IntegerSampler,
   type PrivacyCost,
-  type Rational,
 } from '@veil/mechanisms';
 import { halfWidth95, noiseStddev, type NoiseParameters } from './budget.js';
 import { keyString } from './domain.js';
@@ -39,6 +41,11 @@ export interface ValueAccuracy {
   /** 95% interval from the noise distribution; null for quantiles (see README) and derived expressions. */
   ci95: [number, number] | null;
   approximate: boolean;
+  /**
+   * Quantiles only: with probability ≥ 95% the released value's bin holds ranks within this many rows of q·n
+   * (the exponential mechanism's utility bound; public, data-independent). A statement about ranks, not values.
+   */
+  rankHalfWidth95?: number;
 }
 
 export interface Answer {
@@ -122,6 +129,8 @@ interface Measured {
   scale: number | null;
   stddev: number | null;
   halfWidth: number | null;
+  /** Quantiles: the exponential mechanism's 95% utility bound, in ranks. */
+  rankHalfWidth95?: number;
 }
 
 function measure(m: Measurement, noise: NoiseParameters, sampler: IntegerSampler | null, group: PreNoiseGroup, index: number, rng: CryptoRandom): Measured {
@@ -168,29 +177,100 @@ export function gridUnit(m: SumMeasurement): number {
   return 2 ** -m.gridExponent;
 }
 
+/** q as an exact fraction a/b: the shortest decimal that reads back as the analyst's probability (0.9 → 9/10). */
+export function quantileFraction(q: number): { a: bigint; b: bigint } {
+  const r = toRational(String(q), 'quantile probability');
+  return { a: r.num, b: r.den };
+}
+
 /**
- * Exponential mechanism over the bins: a bin's score is minus the distance, in ranks, from q·n to the range of
- * ranks it holds. One unit moves every score by at most maxRows (its rows in this group), the sensitivity.
+ * Exact integer scores of the bins for q = a/b, never floating point on private counts: b times minus the
+ * distance, in ranks, from q·n to the ranks a bin holds, −max(0, b·below − a·n, a·n − b·(below + c)). Adding or
+ * removing one row changes b·below by 0 or b and a·n by a, so each term moves by at most max(a, b − a): the
+ * sensitivity per row, times the unit's rows (quantileSensitivity). The same integer form as privateQuantile
+ * of @veil/mechanisms, on the bins' rank ranges (which suit a histogram: a heavy bin holding q·n scores 0).
  */
-function quantile(m: QuantileMeasurement, noise: NoiseParameters, histogram: bigint[], rng: CryptoRandom): Measured {
-  const counts = histogram.length === m.bins ? histogram : new Array<bigint>(m.bins).fill(0n);
-  const n = counts.reduce((a, b) => a + b, 0n);
-  const target = m.q * Number(n);
-  const scores: number[] = [];
-  let below = 0;
-  for (const c of counts) {
-    const above = below + Number(c);
-    scores.push(-Math.max(0, below - target, target - above));
+export function quantileScores(histogram: readonly bigint[], q: { a: bigint; b: bigint }): (number | bigint)[] {
+  const n = histogram.reduce((x, y) => x + y, 0n);
+  // Every intermediate is an integer of magnitude ≤ b·n: exact in doubles below 2^53 (the usual case), else BigInt.
+  const safe = BigInt(Number.MAX_SAFE_INTEGER);
+  if (q.b <= safe && q.b * n <= safe) return scoresInNumbers(histogram.map(Number), Number(q.a), Number(q.b), Number(n));
+  const target = q.a * n;
+  const scores: bigint[] = [];
+  let below = 0n;
+  for (const count of histogram) {
+    const above = below + count;
+    const early = q.b * below - target;
+    const late = target - q.b * above;
+    const distance = early > late ? early : late;
+    scores.push(distance > 0n ? -distance : 0n);
     below = above;
   }
+  return scores;
+}
+
+/** quantileScores in exact integer arithmetic on doubles (callers ensure b, b·n ≤ 2^53 − 1). */
+function scoresInNumbers(histogram: readonly number[], a: number, b: number, n: number): number[] {
+  const target = a * n;
+  const scores: number[] = [];
+  let below = 0;
+  for (const count of histogram) {
+    const above = below + count;
+    const distance = Math.max(b * below - target, target - b * above);
+    scores.push(distance > 0 ? -distance : 0);
+    below = above;
+  }
+  return scores;
+}
+
+/** Sensitivity of quantileScores when a unit adds or removes up to maxRows rows: maxRows·max(a, b − a). */
+export function quantileSensitivity(q: { a: bigint; b: bigint }, maxRows: bigint): bigint {
+  const perRow = q.a > q.b - q.a ? q.a : q.b - q.a;
+  return maxRows * perRow;
+}
+
+/**
+ * Public accuracy of a quantile: the exponential mechanism's utility bound (exponentialMechanismLoss of
+ * @veil/mechanisms) converted from score units to ranks (÷ b): with probability ≥ 95% the released bin's rank
+ * range is within this many rows of q·n. `scale` is the mechanism's temperature 2Δ/ε in ranks.
+ */
+export function quantileAccuracy(m: QuantileMeasurement, noise: NoiseParameters): { scale: number; rankHalfWidth95: number } {
+  const key = `${m.q}:${m.bins}:${noise.sensitivity}:${epsilonOf(noise).toString()}`;
+  let accuracy = quantileAccuracyCache.get(key);
+  if (!accuracy) {
+    accuracy = computeQuantileAccuracy(m, noise);
+    if (quantileAccuracyCache.size >= STATS_CACHE_SIZE) quantileAccuracyCache.delete(quantileAccuracyCache.keys().next().value!);
+    quantileAccuracyCache.set(key, accuracy);
+  }
+  return accuracy;
+}
+
+const quantileAccuracyCache = new Map<string, { scale: number; rankHalfWidth95: number }>();
+
+function computeQuantileAccuracy(m: QuantileMeasurement, noise: NoiseParameters): { scale: number; rankHalfWidth95: number } {
+  const q = quantileFraction(m.q);
   const epsilon = epsilonOf(noise);
-  const index = exponentialMechanism(scores, { sensitivity: noise.sensitivity, epsilon }, rng);
+  const sensitivity = quantileSensitivity(q, noise.sensitivity);
+  const perRank = new Rational(sensitivity, q.b);
+  const loss = exponentialMechanismLoss(m.bins, { sensitivity: perRank, epsilon }, '0.05');
+  return { scale: perRank.mul(new Rational(2n)).div(epsilon).toNumber(), rankHalfWidth95: loss };
+}
+
+/** Exponential mechanism (exact, @veil/mechanisms) over the bins with quantileScores; the value is public. */
+function quantile(m: QuantileMeasurement, noise: NoiseParameters, histogram: bigint[], rng: CryptoRandom): Measured {
+  const counts = histogram.length === m.bins ? histogram : new Array<bigint>(m.bins).fill(0n);
+  const q = quantileFraction(m.q);
+  const scores = quantileScores(counts, q);
+  const sensitivity = quantileSensitivity(q, noise.sensitivity);
+  const index = exponentialMechanism(scores, { sensitivity, epsilon: epsilonOf(noise) }, rng);
+  const accuracy = quantileAccuracy(m, noise);
   return {
     value: binValue(m, index),
     mechanism: 'exponential',
-    scale: (2 * Number(noise.sensitivity)) / epsilon.toNumber(),
+    scale: accuracy.scale,
     stddev: null,
     halfWidth: null,
+    rankHalfWidth95: accuracy.rankHalfWidth95,
   };
 }
 
@@ -210,6 +290,7 @@ function exact(measured: Measured, value: number): ReleasedValue {
       stddev: measured.stddev,
       ci95: hw === null ? null : [value - hw, value + hw],
       approximate: false,
+      ...(measured.rankHalfWidth95 !== undefined ? { rankHalfWidth95: measured.rankHalfWidth95 } : {}),
     },
   };
 }

@@ -80,7 +80,8 @@ function groupId(key: unknown[]): string {
 function toBigInt(value: unknown): bigint {
   if (value === null || value === undefined) return 0n;
   if (typeof value === 'bigint') return value;
-  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  // Only safe integers: a larger double may already have been rounded, and the aggregate must be exact.
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
   if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value);
   throw new Error('internal: the engine returned a non-integer aggregate');
 }
