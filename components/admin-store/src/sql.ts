@@ -2,7 +2,7 @@
 // Prisma also uses. Both return the same JS types (int8 and numeric as strings, timestamps as Date).
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import type pg from 'pg';
-import type { SqlExecutor, SqlQueryable } from './types.js';
+import type { QueryOptions, SqlExecutor, SqlQueryable } from './types.js';
 
 const INT8_OID = 20;
 /** pg returns int8 as a string (it may not fit a JS number); PGlite would return a lossy number. */
@@ -36,8 +36,8 @@ export function pgPoolExecutor(pool: pg.Pool): SqlExecutor {
   pool.on('connect', (client) => client.on('error', ignore));
   return {
     kind: 'postgres',
-    query: async <T>(sql: string, params?: unknown[]) => {
-      const result = await pool.query(sql, params);
+    query: async <T>(sql: string, params?: unknown[], options?: QueryOptions) => {
+      const result = options?.name ? await pool.query({ name: options.name, text: sql, values: params }) : await pool.query(sql, params);
       return { rows: result.rows as T[] };
     },
     // Without parameters pg uses the simple protocol, which takes several statements.

@@ -8,9 +8,16 @@ export type StoreConfig =
   | { kind: 'postgres'; url: string; /** pg Pool size; default 10. */ maxConnections?: number };
 
 /** A way to run statements on one connection inside a transaction. */
+export interface QueryOptions {
+  name?: string;
+}
+
 export interface SqlQueryable {
-  /** One statement with $1, $2, … placeholders. */
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  /**
+   * One statement with $1, $2, … placeholders. A `name` makes it a prepared statement on PostgreSQL
+   * (parsed and planned once per connection: the ledger's hot path); PGlite ignores it.
+   */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<{ rows: T[] }>;
   /** A script of several statements, no parameters (migrations, DDL). */
   exec(script: string): Promise<void>;
 }

@@ -2,7 +2,7 @@
 -- schema.prisma between the "budget-ledger models" markers).
 --
 -- Amounts are exact: NUMERIC(60, 24). The application rounds every cost UP and every cap DOWN to 24 decimal
--- places before it reaches SQL, so PostgreSQL never rounds. Balances (committed and reserved sums of all four
+-- places before it reaches SQL, so PostgreSQL never rounds. Balances (the committed + reserved sums of all four
 -- PrivacyCost fields) live on the grant row and on the dataset row and change in the same statement as the
 -- ledger entry that explains them. user_id and dataset_id carry no foreign key to users/datasets on purpose:
 -- the ledger is an append-only record that must outlive a deleted user or dataset.
@@ -16,14 +16,12 @@ CREATE TABLE "dataset_budgets" (
   "cap_delta"           NUMERIC(60, 24) CHECK ("cap_delta" >= 0 AND "cap_delta" < 1),
   -- Bumped whenever the cap changes, so a request admitted against a cached cap is refused when it is stale.
   "version"             INTEGER NOT NULL DEFAULT 0,
-  "epsilon_committed"   NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("epsilon_committed" >= 0),
-  "epsilon_reserved"    NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("epsilon_reserved" >= 0),
-  "delta_committed"     NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("delta_committed" >= 0),
-  "delta_reserved"      NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("delta_reserved" >= 0),
-  "rho_committed"       NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("rho_committed" >= 0),
-  "rho_reserved"        NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("rho_reserved" >= 0),
-  "rho_delta_committed" NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("rho_delta_committed" >= 0),
-  "rho_delta_reserved"  NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("rho_delta_reserved" >= 0),
+  -- Committed + reserved: the sums admission needs (a commit leaves them as they are; the split is derived
+  -- from the open reservations).
+  "epsilon_used"        NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("epsilon_used" >= 0),
+  "delta_used"          NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("delta_used" >= 0),
+  "rho_used"            NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("rho_used" >= 0),
+  "rho_delta_used"      NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("rho_delta_used" >= 0),
   "created_at"          TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
   "updated_at"          TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
   CONSTRAINT "dataset_budgets_cap_complete" CHECK (
@@ -40,14 +38,12 @@ CREATE TABLE "budget_grants" (
   "delta"               NUMERIC(60, 24) NOT NULL CHECK ("delta" >= 0 AND "delta" < 1),
   -- Bumped whenever mode, epsilon or delta change (see dataset_budgets.version).
   "version"             INTEGER NOT NULL DEFAULT 0,
-  "epsilon_committed"   NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("epsilon_committed" >= 0),
-  "epsilon_reserved"    NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("epsilon_reserved" >= 0),
-  "delta_committed"     NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("delta_committed" >= 0),
-  "delta_reserved"      NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("delta_reserved" >= 0),
-  "rho_committed"       NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("rho_committed" >= 0),
-  "rho_reserved"        NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("rho_reserved" >= 0),
-  "rho_delta_committed" NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("rho_delta_committed" >= 0),
-  "rho_delta_reserved"  NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("rho_delta_reserved" >= 0),
+  -- Committed + reserved: the sums admission needs (a commit leaves them as they are; the split is derived
+  -- from the open reservations).
+  "epsilon_used"        NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("epsilon_used" >= 0),
+  "delta_used"          NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("delta_used" >= 0),
+  "rho_used"            NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("rho_used" >= 0),
+  "rho_delta_used"      NUMERIC(60, 24) NOT NULL DEFAULT 0 CHECK ("rho_delta_used" >= 0),
   "created_at"          TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
   "updated_at"          TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
   CONSTRAINT "budget_grants_user_dataset_key" UNIQUE ("user_id", "dataset_id")
@@ -80,6 +76,9 @@ CREATE TABLE "budget_reservations" (
   CONSTRAINT "budget_reservations_user_idempotency_key" UNIQUE ("user_id", "idempotency_key")
 ) WITH (fillfactor = 80);
 CREATE INDEX "budget_reservations_open_expiry_idx" ON "budget_reservations" ("expires_at")
+  WHERE "state" IN ('reserved', 'running');
+-- The open reservations of a grant: the `reserved` part of its `used`, for remaining().
+CREATE INDEX "budget_reservations_open_grant_idx" ON "budget_reservations" ("grant_id")
   WHERE "state" IN ('reserved', 'running');
 CREATE INDEX "budget_reservations_user_dataset_idx" ON "budget_reservations" ("user_id", "dataset_id", "created_at");
 
