@@ -28,3 +28,15 @@ describe('module boundaries', () => {
     expect(errors.some((e) => e.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
   });
 });
+
+describe('module boundaries: bases', () => {
+  it('rejects a component importing a base', async () => {
+    const errors = await lintAsIf('components/dp-sql/src/example.ts', "import * as api from '@veil/query-api';\nexport const f = api;\n");
+    expect(errors.some((e) => e.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
+  });
+
+  it('rejects a base importing another base', async () => {
+    const errors = await lintAsIf('bases/worker/src/example.ts', "import * as api from '@veil/query-api';\nexport const f = api;\n");
+    expect(errors.some((e) => e.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
+  });
+});

@@ -23,7 +23,8 @@ writeFileSync(join(root, 'package.json'), json({
 }));
 writeFileSync(join(root, 'project.json'), json({
   name, $schema: '../../node_modules/nx/schemas/project-schema.json',
-  sourceRoot: `${root}/src`, projectType: kind === 'component' ? 'library' : 'application',
+  sourceRoot: `${root}/src`, // Nx forbids importing applications; bases are imported by projects, so only projects are applications.
+  projectType: kind === 'project' ? 'application' : 'library',
   tags: [`type:${kind}`], targets: { lint: {}, typecheck: {}, test: {} },
 }));
 writeFileSync(join(root, 'tsconfig.json'), json({ extends: '../../tsconfig.base.json', include: ['src/**/*.ts'] }));

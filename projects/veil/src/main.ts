@@ -1,8 +1,7 @@
-// Entry point of the all-in-one deployable. The query API, worker and embedded store arrive with the
-// query-API issue; until then `npm start` says what Veil is and exits cleanly.
-const lines = [
-  'Veil: differentially private analytics over sensitive data where it lives.',
-  'Data owners register datasets; analysts get noisy answers paid for from a privacy budget.',
-  'The server is not wired up yet: see README.md for what exists and `npm test` to check it.',
-];
-console.log(lines.join('\n'));
+// `npm start` runs this file with tsx, which reads no tsconfig from the workspace root, so the NestJS
+// decorators of the API would not compile. It loads the server through tsx again with this project's
+// tsconfig (experimentalDecorators on, via tsconfig.base.json). Bundled builds (esbuild) need no such step.
+import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
+
+await tsImport('./start.ts', { parentURL: import.meta.url, tsconfig: fileURLToPath(new URL('../tsconfig.start.json', import.meta.url)) });

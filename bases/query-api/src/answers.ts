@@ -1,0 +1,45 @@
+// Submitting a query and answering the request: 200 with the answer when the job ends within the wait,
+// 202 with the job id otherwise, the flow's error when it is refused or fails. A retry with the same
+// Idempotency-Key gets the first job's outcome.
+import type { Job } from '@veil/admin-store';
+import { QueryError } from '@veil/query-execution';
+import type { PrivacyRequest, QueryAnswer } from '@veil/query-execution';
+import type { ApiDeps } from './deps.js';
+
+export interface Outcome {
+  status: number;
+  body: unknown;
+}
+
+export async function answerQuery(deps: ApiDeps, userId: string, dataset: string, sql: string, privacy: PrivacyRequest, idempotencyKey?: string): Promise<Outcome> {
+  const admission = await deps.flow.admit(userId, dataset, sql, privacy, idempotencyKey);
+  const job = admission.job;
+  const settled = settledOutcome(job);
+  if (settled) return settled;
+  // Subscribe before enqueueing, so a fast job's completion cannot slip past.
+  const ending = deps.events.waitForEnd(job.id, deps.settings.syncWaitMs);
+  await deps.queue.enqueue({ id: job.id, kind: job.kind, data: admission.reservation ?? {} });
+  const event = await ending;
+  if (event?.type === 'completed') return { status: 200, body: withJob(event.result as QueryAnswer, job.id) };
+  if (event?.type === 'failed') throw QueryError.fromBody(event.error);
+  // No event in time (or it was missed): the store has the last word.
+  const latest = await deps.store.jobs.get(job.id);
+  return (latest && settledOutcome(latest)) ?? accepted(job.id);
+}
+
+function settledOutcome(job: Job): Outcome | undefined {
+  if (job.status === 'succeeded') return { status: 200, body: withJob(job.result as QueryAnswer, job.id) };
+  if (job.status === 'failed' || job.status === 'cancelled') throw QueryError.fromBody(job.error ?? { code: 'query_failed', message: 'the query failed' });
+  return undefined;
+}
+
+function withJob(answer: QueryAnswer, jobId: string) {
+  return { ...answer, jobId };
+}
+
+function accepted(jobId: string): Outcome {
+  return {
+    status: 202,
+    body: { jobId, status: 'queued', links: { job: `/v1/jobs/${jobId}`, events: `/v1/jobs/${jobId}/events` } },
+  };
+}

@@ -1,0 +1,306 @@
+// The query protocol of DESIGN §4, shared by the API (admit) and the worker (run):
+//   plan → estimate → reserve in the ledger → run through dp-sql on the dataset adapter →
+//   commit (also if delivering fails) or release (only if the data was never touched) → archive.
+// The job id is the ledger's idempotency key, so every retry of a job finds the same reservation: a job is
+// charged at most once and its answer is released at most once.
+import { randomUUID } from 'node:crypto';
+import type { AdminStore, Dataset, Job } from '@veil/admin-store';
+import { StoreError } from '@veil/admin-store';
+import type { DatasetAdapter } from '@veil/dataset-adapters';
+import { AdapterError } from '@veil/dataset-adapters';
+import type { PrivacyCost } from '@veil/mechanisms';
+import type { AdapterPool } from './adapter-pool.js';
+import { QueryError } from './errors.js';
+import type { BudgetLedgerPort, BudgetView, HeldReservation, PlannedQuery, PrivacyRequest, QueryPlanner } from './ports.js';
+import { jobIdForKey, requestFingerprint } from './request.js';
+
+export const QUERY_JOB_KIND = 'query';
+
+export interface QueryAnswer {
+  columns: string[];
+  rows: unknown[][];
+  accuracy: unknown;
+  /** How the released groups were chosen. */
+  groups?: unknown;
+  charge: PrivacyCost;
+  remaining: BudgetView['remaining'];
+}
+
+export interface Estimate {
+  charge: PrivacyCost;
+  accuracy: unknown;
+  budget: BudgetView;
+}
+
+/** What a query job carries, in its job row (the queue carries only the id). */
+export interface QueryJobParams {
+  sql: string;
+  epsilon: string;
+  delta: string;
+  fingerprint: string;
+  cost: PrivacyCost;
+}
+
+export interface Admission {
+  job: Job;
+  /** False when an Idempotency-Key matched an earlier job: nothing new was reserved. */
+  fresh: boolean;
+  /** The reservation made for a fresh job: hand it to the worker in the queue payload (saves a lookup). */
+  reservation?: QueryJobHint;
+}
+
+/** What the API tells the worker about an admitted job, through the queue. */
+export interface QueryJobHint {
+  reservationId: string;
+  cost: PrivacyCost;
+  datasetId: string;
+}
+
+export interface QueryFlowDeps {
+  store: AdminStore;
+  ledger: BudgetLedgerPort;
+  planner: QueryPlanner;
+  adapters: AdapterPool;
+  /** How long a reservation waits in the queue before the sweeper may release it. */
+  reservationTtlMs: number;
+  queryTimeoutMs: number;
+}
+
+type Outcome = { code: string; message: string };
+
+export class QueryFlow {
+  constructor(private readonly deps: QueryFlowDeps) {}
+
+  /** The dataset, if `userId` holds a grant on it; otherwise not_found, whether or not it exists. */
+  async grantedDataset(userId: string, name: string): Promise<{ dataset: Dataset; budget: BudgetView }> {
+    const dataset = await this.deps.store.datasets.get(name);
+    const budget = dataset ? await this.deps.ledger.getBudget(userId, dataset.id) : null;
+    if (!dataset || !budget) throw new QueryError('not_found', `no dataset named "${name}" is available to you`);
+    return { dataset, budget };
+  }
+
+  async estimate(userId: string, datasetName: string, sql: string, privacy: PrivacyRequest): Promise<Estimate> {
+    const { dataset, budget } = await this.grantedDataset(userId, datasetName);
+    const plan = await this.plan(dataset, sql, privacy);
+    return { charge: plan.cost, accuracy: plan.accuracy, budget };
+  }
+
+  /**
+   * API side: plans the query, records the job and reserves its charge. Throws bad_query,
+   * budget_exhausted or idempotency_conflict; on success the caller enqueues the job when it is not final.
+   */
+  async admit(userId: string, datasetName: string, sql: string, privacy: PrivacyRequest, idempotencyKey?: string): Promise<Admission> {
+    const { dataset } = await this.grantedDataset(userId, datasetName);
+    let plan: PlannedQuery;
+    try {
+      plan = await this.plan(dataset, sql, privacy);
+    } catch (error) {
+      await this.archive(userId, dataset.id, sql, null, { error: outcomeOf(error) });
+      throw error;
+    }
+    const fingerprint = requestFingerprint(dataset.id, sql, privacy);
+    const jobId = idempotencyKey ? jobIdForKey(userId, idempotencyKey) : randomUUID();
+    const params: QueryJobParams = { sql, epsilon: privacy.epsilon, delta: privacy.delta, fingerprint, cost: plan.cost };
+    // The job row and the reservation are independent writes keyed by the same id: made at once. A replayed
+    // key finds its first reservation in the ledger too, so nothing is charged twice either way.
+    const [created, reserved] = await Promise.allSettled([
+      this.createJob(jobId, userId, dataset.id, params),
+      this.deps.ledger.reserve({ userId, datasetId: dataset.id, cost: plan.cost, key: jobId, ttlMs: this.deps.reservationTtlMs }),
+    ]);
+    if (created.status === 'rejected') {
+      // A reservation without its job row: return it now rather than when the sweeper finds it.
+      if (reserved.status === 'fulfilled' && !reserved.value.replayed && reserved.value.state === 'reserved') await this.deps.ledger.release(reserved.value.reservationId).catch(() => undefined);
+      throw created.reason;
+    }
+    const admission = created.value;
+    if (!admission.fresh) return admission;
+    if (reserved.status === 'rejected') {
+      const error: unknown = reserved.reason;
+      await this.deps.store.jobs.update(jobId, { status: 'failed', error: outcomeOf(error) });
+      await this.archive(userId, dataset.id, sql, null, { error: outcomeOf(error) });
+      throw error;
+    }
+    return { ...admission, reservation: { reservationId: reserved.value.reservationId, cost: reserved.value.cost, datasetId: dataset.id } };
+  }
+
+  private async createJob(jobId: string, userId: string, datasetId: string, params: QueryJobParams): Promise<Admission> {
+    try {
+      return { job: await this.deps.store.jobs.create({ id: jobId, kind: QUERY_JOB_KIND, userId, datasetId, params }), fresh: true };
+    } catch (error) {
+      if (!(error instanceof StoreError && error.code === 'conflict')) throw error;
+    }
+    const existing = await this.deps.store.jobs.get(jobId);
+    const sameRequest = existing?.userId === userId && (existing.params as Partial<QueryJobParams> | null)?.fingerprint === params.fingerprint;
+    if (!existing || !sameRequest) throw new QueryError('idempotency_conflict', 'this Idempotency-Key was already used for a different request');
+    return { job: existing, fresh: false };
+  }
+
+  private async plan(dataset: Dataset, sql: string, privacy: PrivacyRequest): Promise<PlannedQuery> {
+    const dialect = dataset.metadata.source.kind === 'postgres' ? 'postgres' : 'duckdb';
+    return this.deps.planner.plan(sql, dataset.metadata, privacy, dialect);
+  }
+
+  /**
+   * Worker side: runs an admitted query job and returns its answer. Safe to call again for the same job:
+   * a stored answer is returned as is; a reservation that a previous attempt had already started on
+   * (state running or committed) is charged and reported as answer_lost, never run a second time.
+   * Throws QueryError for final outcomes (the job row then says failed); other errors leave the job to
+   * the queue's retries.
+   */
+  async run(jobId: string, signal: AbortSignal, hint?: QueryJobHint): Promise<QueryAnswer> {
+    // With the API's hint the dataset is read alongside the job (one round trip instead of two).
+    const [job, hinted] = await Promise.all([this.deps.store.jobs.get(jobId), hint ? this.deps.store.datasets.getById(hint.datasetId) : null]);
+    if (!job || job.kind !== QUERY_JOB_KIND) throw new QueryError('not_found', `no query job ${jobId}`);
+    if (job.status === 'succeeded') return job.result as QueryAnswer;
+    if (job.status === 'failed' || job.status === 'cancelled') throw QueryError.fromBody(job.error ?? { code: 'query_failed', message: 'the query failed' });
+    const params = job.params as QueryJobParams;
+    const dataset = hinted?.id === job.datasetId ? hinted : job.datasetId ? await this.deps.store.datasets.getById(job.datasetId) : null;
+    if (!dataset) return this.fail(job, new QueryError('not_found', 'the dataset was removed before the query ran'));
+
+    // The API's reservation, from the queue payload, or looked up by its key (the job id). A job already
+    // marked running was started by an earlier attempt: the ledger's state says whether it may have read data.
+    const held: HeldReservation = hint && job.status === 'queued' ? { reservationId: hint.reservationId, cost: hint.cost, state: 'reserved' } : await this.heldFor(job, dataset, params);
+    if (held.state !== 'reserved') return this.closed(job, held, dataset, params.sql);
+    if (signal.aborted) throw new QueryError('cancelled', 'the worker is shutting down');
+
+    let plan: PlannedQuery;
+    try {
+      plan = await this.plan(dataset, params.sql, params);
+    } catch (error) {
+      return this.release(job, held, asQueryError(error), dataset, params.sql);
+    }
+    if (!sameCost(plan.cost, params.cost)) {
+      return this.release(job, held, new QueryError('cancelled', "the dataset's metadata changed while the query waited; nothing was charged, run it again"), dataset, params.sql);
+    }
+    // Tell the ledger, and the job row, before any data is read.
+    const [open] = await Promise.all([
+      this.deps.ledger.markRunning(held.reservationId, this.deps.queryTimeoutMs + this.deps.reservationTtlMs),
+      this.deps.store.jobs.update(jobId, { status: 'running', progress: 0 }),
+    ]);
+    if (!open) return this.closed(job, await this.heldFor(job, dataset, params), dataset, params.sql);
+    return this.execute(job, dataset, params.sql, plan, held, signal);
+  }
+
+  /** The job's reservation, by its key: replays the API's, or makes it if the API stopped right before. */
+  private async heldFor(job: Job, dataset: Dataset, params: QueryJobParams): Promise<HeldReservation> {
+    try {
+      return await this.deps.ledger.reserve({ userId: job.userId, datasetId: dataset.id, cost: params.cost, key: job.id, ttlMs: this.deps.reservationTtlMs });
+    } catch (error) {
+      if (error instanceof QueryError) return this.fail(job, error, dataset, params.sql);
+      throw error;
+    }
+  }
+
+  /** A reservation that is not open for running: released (expired in the queue), or already charged. */
+  private closed(job: Job, held: HeldReservation, dataset: Dataset, sql: string): Promise<never> {
+    if (held.state === 'released') return this.fail(job, new QueryError('cancelled', 'the query waited longer than its reservation lasts; nothing was charged, run it again'), dataset, sql);
+    return this.lost(job, held, dataset, sql);
+  }
+
+  private async execute(job: Job, dataset: Dataset, sql: string, plan: PlannedQuery, held: HeldReservation, signal: AbortSignal): Promise<QueryAnswer> {
+    let touched = false;
+    let answer;
+    try {
+      answer = await this.deps.adapters.use(dataset, (adapter) =>
+        this.deps.planner.run(plan, touchTracking(adapter, () => (touched = true)), { signal, timeoutMs: this.deps.queryTimeoutMs }),
+      );
+    } catch (error) {
+      if (!touched && (error instanceof QueryError || error instanceof AdapterError)) return this.release(job, held, asQueryError(error), dataset, sql);
+      // Once an engine statement has read private data, the charge stands whatever happened next.
+      await this.deps.ledger.commit(held.reservationId);
+      return this.fail(job, asQueryError(error), dataset, sql, held.cost);
+    }
+    await this.deps.ledger.commit(held.reservationId);
+    const budget = await this.deps.ledger.getBudget(job.userId, dataset.id);
+    const result: QueryAnswer = {
+      columns: answer.columns,
+      rows: jsonSafeRows(answer.rows),
+      accuracy: answer.accuracy,
+      groups: answer.groups,
+      charge: held.cost,
+      remaining: budget?.remaining ?? { delta: '0' },
+    };
+    await Promise.all([this.deps.store.jobs.update(job.id, { status: 'succeeded', progress: 1, result }), this.archive(job.userId, dataset.id, sql, held.cost, { result })]);
+    return result;
+  }
+
+  /**
+   * Gives up on a job after the queue's last attempt. Whether a crashed attempt read data is known to the
+   * ledger: a running reservation is committed, a reserved one released.
+   */
+  async abandon(jobId: string, error: QueryError): Promise<void> {
+    const job = await this.deps.store.jobs.get(jobId);
+    if (!job || ['succeeded', 'failed', 'cancelled'].includes(job.status)) return;
+    const params = job.params as QueryJobParams;
+    if (job.datasetId) {
+      const held = await this.deps.ledger.reserve({ userId: job.userId, datasetId: job.datasetId, cost: params.cost, key: jobId, ttlMs: this.deps.reservationTtlMs }).catch(() => null);
+      if (held?.state === 'running') await this.deps.ledger.commit(held.reservationId);
+      if (held?.state === 'reserved') await this.deps.ledger.release(held.reservationId);
+    }
+    await this.deps.store.jobs.update(jobId, { status: 'failed', error: { code: error.code, message: error.message } });
+  }
+
+  private async lost(job: Job, held: HeldReservation, dataset: Dataset, sql: string): Promise<never> {
+    if (held.state === 'running') await this.deps.ledger.commit(held.reservationId);
+    const error = new QueryError('answer_lost', 'a worker stopped while running this query: it was charged, and it is not run twice');
+    return this.fail(job, error, dataset, sql, held.cost);
+  }
+
+  private async release(job: Job, held: HeldReservation, error: QueryError, dataset: Dataset, sql: string): Promise<never> {
+    await this.deps.ledger.release(held.reservationId);
+    return this.fail(job, error, dataset, sql);
+  }
+
+  private async fail(job: Job, error: QueryError, dataset?: Dataset, sql?: string, charged: PrivacyCost | null = null): Promise<never> {
+    const outcome = { code: error.code, message: error.message };
+    await this.deps.store.jobs.update(job.id, { status: 'failed', error: outcome });
+    if (dataset && sql !== undefined) await this.archive(job.userId, dataset.id, sql, charged, { error: outcome });
+    throw error;
+  }
+
+  private async archive(userId: string, datasetId: string, sql: string, cost: PrivacyCost | null, outcome: { result?: unknown; error?: Outcome }): Promise<void> {
+    await this.deps.store.archive.append({ userId, datasetId, queryText: sql, cost: cost ? { ...cost } : null, ...outcome });
+  }
+}
+
+/** Wraps an adapter so the flow knows whether any statement reached the private data. */
+function touchTracking(adapter: DatasetAdapter, onTouch: () => void): DatasetAdapter {
+  return {
+    dialect: adapter.dialect,
+    describe: () => adapter.describe(),
+    query: (sql, params, opts) => {
+      onTouch();
+      return adapter.query(sql, params, opts);
+    },
+    stream: (sql, params, opts) => {
+      onTouch();
+      return adapter.stream(sql, params, opts);
+    },
+    // The pool owns the adapter's lifetime.
+    close: async () => undefined,
+  };
+}
+
+/** Field by field: the stored copy went through JSON storage, which may reorder keys. */
+function sameCost(a: PrivacyCost, b: PrivacyCost): boolean {
+  return a.epsilon === b.epsilon && a.delta === b.delta && a.rho === b.rho && a.rhoDelta === b.rhoDelta;
+}
+
+function outcomeOf(error: unknown): Outcome {
+  return error instanceof QueryError ? { code: error.code, message: error.message } : { code: 'query_failed', message: 'the query could not be admitted' };
+}
+
+function asQueryError(error: unknown): QueryError {
+  if (error instanceof QueryError) return error;
+  if (error instanceof AdapterError) {
+    if (error.kind === 'timeout') return new QueryError('timeout', error.message);
+    if (error.kind === 'cancelled') return new QueryError('cancelled', error.message);
+    return new QueryError('query_failed', error.message);
+  }
+  return new QueryError('query_failed', 'the query failed while running');
+}
+
+/** Answers are JSON: a bigint that escaped post-processing becomes a number when exact, else a string. */
+function jsonSafeRows(rows: unknown[][]): unknown[][] {
+  return rows.map((row) => row.map((value) => (typeof value === 'bigint' ? (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()) : value)));
+}
