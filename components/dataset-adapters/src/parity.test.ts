@@ -2,11 +2,13 @@
 // SQL generates the same SQL for both and noise is added to these exact values.
 import { createFreshDatabase, postgresTestUrl, type FreshDatabase } from '@veil/test-services';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset, type DatasetAdapter } from './index.js';
 
-const ADULT = '/work/shared/data/adult.csv';
+// ../shared sits beside the repository (README: "Data for tests"), here and in CI.
+const ADULT = fileURLToPath(new URL('../../../../shared/data/adult.csv', import.meta.url));
 const { url } = postgresTestUrl();
 if (!existsSync(ADULT)) console.warn(`\n  ⚠ SKIPPED: the parity suite needs ${ADULT}\n`);
 
