@@ -68,7 +68,7 @@ describe('rejections name the construct', () => {
     expect(rejection('SELECT COUNT(*) FROM visits', { epsilon: 0 }).code).toBe('invalid_budget');
     expect(rejection('SELECT COUNT(*) FROM visits', { epsilon: 1, delta: '0.5' }).code).toBe('invalid_budget');
     expect(rejection('SELECT COUNT(*) FROM visits', { epsilon: Number.NaN }).code).toBe('invalid_budget');
-    expect(rejection('SELECT COUNT(*) FROM visits', { epsilon: '1e-12' }).message).toMatch(/epsilon must be between 0.000001 and 100/);
+    expect(rejection('SELECT COUNT(*) FROM visits', { epsilon: 1e-12 }).message).toMatch(/epsilon must be between 0.000001 and 100/);
   });
 
   it('rejects huge texts and deep nesting before parsing', () => {
