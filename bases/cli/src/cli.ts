@@ -234,6 +234,8 @@ function addAdminCommands(program: Command, client: () => Promise<VeilClient>, p
 }
 
 function answerText(answer: QueryAnswer): string {
+  // Answers on one's own synthetic (derived) dataset are exact and free: no budget is involved.
+  if ((answer as { exact?: boolean }).exact) return `${renderTable(answer.columns, answer.rows)}\n\nexact answer on synthetic data: no charge`;
   return `${renderTable(answer.columns, answer.rows)}\n\ncharge: ${costText(answer.charge)}\nremaining: ${remainingText(answer.remaining)}`;
 }
 

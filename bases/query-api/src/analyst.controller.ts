@@ -25,13 +25,16 @@ export class AnalystController {
       datasets.map(async (d) => ((await this.deps.ledger.getBudget(user.id, d.id)) ? d : null)),
     );
     // Plus the caller's derived datasets (synthetic data it paid for), which need no grant.
-    const derived = (await this.deps.privacyTools?.derived.list(user.id)) ?? [];
-    return { datasets: [...granted.filter((d): d is Dataset => d !== null), ...derived].map(publicSummary) };
+    const listed = granted.filter((d): d is Dataset => d !== null);
+    const derived = ((await this.deps.privacyTools?.derived.list(user.id)) ?? []).filter((d) => !listed.some((g) => g.id === d.id));
+    return { datasets: [...listed, ...derived].map(publicSummary) };
   }
 
   @Get('datasets/:name/metadata')
   async metadata(@Req() request: FastifyRequest, @Param('name') name: string) {
-    const { dataset } = await this.granted(request, name);
+    // The caller's own derived dataset (synthetic data) needs no grant.
+    const derived = await this.deps.privacyTools?.derived.owned(principalOf(request).user.id, parse(nameParam, name));
+    const { dataset } = derived ?? (await this.granted(request, name));
     return { ...publicSummary(dataset), metadata: publicMetadata(dataset) };
   }
 

@@ -18,7 +18,10 @@ export class MaskingController {
   async sample(@Req() request: FastifyRequest, @Param('name') name: string, @Query() query: unknown) {
     const { user } = principalOf(request);
     const { rows, role } = parse(maskedSampleQuery, query);
-    return privacyTools(this.deps).masking.sample(user.id, parse(nameParam, name), { rows, role });
+    const sample = await privacyTools(this.deps).masking.sample(user.id, parse(nameParam, name), { rows, role });
+    // Who read masked data, of which dataset and through which role: in the audit log, without values.
+    await this.deps.store.audit.append({ actorId: user.id, action: 'masking.sample', targetType: 'dataset', targetId: sample.dataset, details: { role: sample.role, rows: sample.rows.length } });
+    return sample;
   }
 
   @Post('datasets/:name/masked-export')
@@ -27,6 +30,7 @@ export class MaskingController {
     const { user } = principalOf(request);
     const input = parse(maskedExportBody, body);
     const job = await privacyTools(this.deps).masking.admitExport(user.id, parse(nameParam, name), input);
+    await this.deps.store.audit.append({ actorId: user.id, action: 'masking.export', targetType: 'job', targetId: job.id, details: { dataset: name, ...(job.params as object) } });
     await this.deps.queue.enqueue({ id: job.id, kind: job.kind, data: {} });
     return acceptedJob(job.id);
   }

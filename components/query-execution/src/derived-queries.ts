@@ -39,7 +39,8 @@ export class DerivedQueries {
   /** The derived dataset `name` if it belongs to `userId`; null otherwise (also when it does not exist). */
   async owned(userId: string, name: string): Promise<{ dataset: Dataset; derived: DerivedDataset } | null> {
     const dataset = await this.deps.store.datasets.get(name);
-    if (!dataset) return null;
+    // Derived datasets are owned by the analyst they belong to: for any other dataset one read suffices.
+    if (!dataset || dataset.ownerId !== userId) return null;
     const derived = await derivedDatasetsRepo(this.deps.store.prisma).get(dataset.id);
     return derived && derived.userId === userId ? { dataset, derived } : null;
   }

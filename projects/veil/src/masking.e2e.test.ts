@@ -240,10 +240,24 @@ describe('security', () => {
     const csv = await readFile(file, 'utf8');
     expectNoUnmaskedValue(csv);
     seen.push(out, csv);
+
+    out = '';
+    const sample = await runCli(['mask', 'sample', 'people', '--rows', '3'], {
+      stdout: (t) => (out += t),
+      stderr: (t) => (err += t),
+      env: { VEIL_SERVER: veil.url, VEIL_API_KEY: carolKey, VEIL_CONFIG: join(dataDir, 'cli.json') },
+    });
+    expect(err).toBe('');
+    expect(sample).toBe(0);
+    expect(out).toMatch(/region/);
+    expect(out).toMatch(/k-anonymity over age, region: k = 1/);
+    expectNoUnmaskedValue(out);
+    seen.push(out);
   });
 
   it('never shows the masking secret in a response, a file or a log line', async () => {
     const audit = await admin.admin.audit({ limit: 500 });
+    expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['masking.sample', 'masking.export']));
     seen.push(JSON.stringify(audit));
     expect(seen.length).toBeGreaterThan(20);
     for (const text of seen) expect(text.includes(secret)).toBe(false);

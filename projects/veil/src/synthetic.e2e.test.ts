@@ -92,6 +92,11 @@ describe('synthetic data, end to end', () => {
   it('registers a derived dataset its owner queries exactly and at no charge', async () => {
     expect(first.dataset).toMatch(/^penguins__synthetic_[0-9a-f]{8}$/);
     expect((await alice.datasets()).map((d) => d.name)).toContain(first.dataset);
+    const metadata = await alice.metadata(first.dataset);
+    expect(Object.keys(metadata.metadata.columns).sort()).toEqual([...first.columns].sort());
+    expect(metadata).toMatchObject({ rows: 200 });
+    expect(metadata.metadata).not.toHaveProperty('source');
+    await expect(bob.metadata(first.dataset)).rejects.toMatchObject({ status: 404 });
     const before = await alice.budget('penguins');
     const answer = (await alice.query(first.dataset, { sql: 'SELECT species, COUNT(*) AS n FROM dataset GROUP BY species ORDER BY species', epsilon: 1 })) as unknown as DerivedAnswer;
     expect(answer.exact).toBe(true);
@@ -138,5 +143,17 @@ describe('synthetic data, end to end', () => {
     const lines = (await readFile(file, 'utf8')).trim().split('\n');
     expect(lines[0]!.split(',').sort()).toEqual(['island', 'sex', 'species']);
     expect(lines).toHaveLength(51);
+
+    const derived = /derived dataset: (\S+)/.exec(out)![1]!;
+    out = '';
+    const query = await runCli(['query', derived, 'SELECT COUNT(*) AS n FROM dataset', '-e', '1'], {
+      stdout: (t) => (out += t),
+      stderr: (t) => (err += t),
+      env: { VEIL_SERVER: veil.url, VEIL_API_KEY: aliceKey, VEIL_CONFIG: join(dataDir, 'cli.json') },
+    });
+    expect(err).toBe('');
+    expect(query).toBe(0);
+    expect(out).toMatch(/n\n\S+\n\s*50\n/);
+    expect(out).toContain('exact answer on synthetic data: no charge');
   });
 });
