@@ -4,7 +4,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dataset } from '@veil/admin-store';
-import { dummyRows } from '@veil/dummy-data';
+import { dummyRows } from '@veil/synthesizer';
 import { IDEMPOTENCY_KEY, privacyRequest } from '@veil/query-execution';
 import { principalOf } from './auth.js';
 import { API_DEPS } from './deps.js';
@@ -42,7 +42,7 @@ export class AnalystController {
   async dummy(@Req() request: FastifyRequest, @Param('name') name: string, @Query() query: unknown) {
     const { dataset } = await this.granted(request, name);
     const { rows, seed } = parse(dummyQuery, query);
-    return { dataset: dataset.name, seed, ...dummyRows(dataset.metadata, rows, seed) };
+    return { dataset: dataset.name, seed, ...dummyRows(dataset.metadata, { rows, seed }) };
   }
 
   @Post('datasets/:name/estimate')
