@@ -6,10 +6,10 @@ import { Redis } from 'ioredis';
 import { BullMqJobQueue, JobEventHub } from '@veil/job-queue';
 import { createQueryApi, ensureFirstAdmin } from '@veil/query-api';
 import { dpSqlPlanner, openPrivacyTools, openQueryRuntime } from '@veil/query-execution';
-import { ConfigError, loadConfig } from '@veil/service-config';
+import { loadConfigOrExit, runService } from '@veil/service-config';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit('query-service', 'distributed');
   const redisUrl = config.redisUrl!;
   const runtime = await openQueryRuntime(config, dpSqlPlanner());
   await mkdir(config.dataDir, { recursive: true });
@@ -52,19 +52,4 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
 }
 
-function loadConfigOrExit() {
-  try {
-    return loadConfig('distributed');
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`query-service: ${error.message}`);
-      process.exit(2);
-    }
-    throw error;
-  }
-}
-
-main().catch((error: unknown) => {
-  console.error(`query-service could not start: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runService('query-service', main);

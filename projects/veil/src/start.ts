@@ -1,19 +1,10 @@
 // The all-in-one Veil on PORT (default 8080), loaded by main.ts with decorator support. See ../README.md.
-import { ConfigError, loadConfig } from '@veil/service-config';
+import { loadConfigOrExit, runService } from '@veil/service-config';
 import { dpSqlPlanner } from '@veil/query-execution';
 import { startEmbedded } from './server.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig('embedded');
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit('Veil', 'embedded');
   const veil = await startEmbedded(config, dpSqlPlanner());
   const { adminKey, adminKeyFile, registered } = veil.firstStart;
   console.log(`Veil is listening on ${veil.url} (data in ${config.dataDir}; API docs at ${veil.url}/docs)`);
@@ -38,7 +29,4 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-main().catch((error: unknown) => {
-  console.error(`Veil could not start: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runService('Veil', main);

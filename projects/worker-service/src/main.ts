@@ -3,13 +3,13 @@
 // period, the rest are handed back to the queue for another worker.
 import { BullMqJobQueue } from '@veil/job-queue';
 import { dpSqlPlanner, openPrivacyTools, openQueryRuntime } from '@veil/query-execution';
-import { ConfigError, loadConfig } from '@veil/service-config';
+import { loadConfigOrExit, runService } from '@veil/service-config';
 import { privacyToolJobs, redisEventPublisher, startWorker } from '@veil/worker';
 
 const GRACE_MS = Number(process.env.VEIL_SHUTDOWN_GRACE_MS ?? 20_000);
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit('worker-service', 'distributed');
   const redisUrl = config.redisUrl!;
   const runtime = await openQueryRuntime(config, dpSqlPlanner());
   const publisher = await redisEventPublisher(redisUrl);
@@ -39,19 +39,4 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
 }
 
-function loadConfigOrExit() {
-  try {
-    return loadConfig('distributed');
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`worker-service: ${error.message}`);
-      process.exit(2);
-    }
-    throw error;
-  }
-}
-
-main().catch((error: unknown) => {
-  console.error(`worker-service could not start: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runService('worker-service', main);

@@ -1,14 +1,20 @@
-// Bundles this service into dist/app/main.mjs: Veil's own bricks (TypeScript, decorators included) are
+// Bundles a service project into <project>/dist/app/main.mjs (usage: node development/scripts/bundle-service.mjs
+// projects/<name>): Veil's own bricks (TypeScript, decorators included) are
 // compiled in; npm packages stay external and come from node_modules at run time (native DuckDB, PGlite's
 // WebAssembly, Prisma's runtime). The admin store's migrations are copied beside the bundle, where the
 // store looks for them (../prisma/migrations relative to the code).
 import { cpSync, rmSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const project = dirname(fileURLToPath(import.meta.url));
-const root = join(project, '..', '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const project = resolve(root, process.argv[2] ?? '');
+if (!process.argv[2] || !existsSync(join(project, 'src', 'main.ts'))) {
+  console.error('usage: node development/scripts/bundle-service.mjs projects/<name>   (needs src/main.ts)');
+  process.exit(2);
+}
 const dist = join(project, 'dist');
 
 rmSync(dist, { recursive: true, force: true });
