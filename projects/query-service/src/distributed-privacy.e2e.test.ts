@@ -2,63 +2,29 @@
 // as BullMQ jobs on a worker-service, their files are served by a query-service from the shared data
 // directory, the derived dataset answers for free, and the masking secret (VEIL_MASKING_SECRET) appears in
 // no response and no line either service prints.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFreshDatabase, postgresTestUrl, redisTestUrl } from '@veil/test-services';
+import { PENGUINS, ServiceProcesses } from './testing/service-processes.js';
 import type { FreshDatabase } from '@veil/test-services';
 import { VeilClient } from '@veil/veil-client';
 import type { DerivedAnswer, MaskedExportResult } from '@veil/veil-client';
 
 const postgres = postgresTestUrl();
 const redis = redisTestUrl();
-const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const PENGUINS = join(ROOT, 'projects', 'veil', 'demo', 'penguins.csv');
 const SECRET = `test-secret-${randomBytes(16).toString('hex')}`;
-
-interface Service {
-  name: string;
-  child: ChildProcess;
-  output: string[];
-}
 
 describe.skipIf(!postgres.url || !redis.url)('distributed Veil: synthetic data and masking through BullMQ', () => {
   let database: FreshDatabase;
   let dataDir: string;
-  const services: Service[] = [];
+  const processes = new ServiceProcesses();
+  const services = processes.all;
   const responses: string[] = [];
   let admin: VeilClient;
   let analyst: VeilClient;
-
-  function start(project: 'query-service' | 'worker-service', env: Record<string, string>): Service {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'projects', project, 'src', 'main.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, TSX_TSCONFIG_PATH: join(ROOT, 'projects', project, 'tsconfig.start.json') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const service: Service = { name: project, child, output: [] };
-    child.stdout!.on('data', (d: Buffer) => service.output.push(d.toString()));
-    child.stderr!.on('data', (d: Buffer) => service.output.push(d.toString()));
-    services.push(service);
-    return service;
-  }
-
-  async function waitFor(service: Service, pattern: RegExp, timeoutMs = 90_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const text = service.output.join('');
-      const match = pattern.exec(text);
-      if (match) return match[1] ?? match[0];
-      if (service.child.exitCode !== null) throw new Error(`${service.name} exited: ${text.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`${service.name} did not start: ${service.output.join('').slice(-2000)}`);
-  }
 
   const recordingFetch: typeof fetch = async (input, init) => {
     const response = await fetch(input, init);
@@ -80,9 +46,8 @@ describe.skipIf(!postgres.url || !redis.url)('distributed Veil: synthetic data a
       VEIL_MASKING_SECRET: SECRET,
       PORT: '0',
     };
-    const api = start('query-service', env);
-    const url = `http://${(await waitFor(api, /listening on (\S+)/)).replace(/^0\.0\.0\.0/, '127.0.0.1')}`;
-    await waitFor(start('worker-service', env), /running \d+ jobs/);
+    const url = await processes.listening(processes.start('query-service', 'query-service', env));
+    await processes.waitFor(processes.start('worker-service', 'worker-service', env), /running \d+ jobs/);
     admin = new VeilClient({ server: url, apiKey: (await readFile(join(dataDir, 'admin.key'), 'utf8')).trim(), fetch: recordingFetch });
     await admin.admin.createDataset('penguins', {
       source: { kind: 'file', path: PENGUINS },
@@ -98,12 +63,7 @@ describe.skipIf(!postgres.url || !redis.url)('distributed Veil: synthetic data a
   }, 180_000);
 
   afterAll(async () => {
-    const running = services.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
-    for (const s of running) s.child.kill('SIGTERM');
-    const exited = Promise.all(running.map((s) => new Promise((r) => s.child.once('exit', r))));
-    const late = setTimeout(() => running.forEach((s) => s.child.kill('SIGKILL')), 15_000);
-    await exited;
-    clearTimeout(late);
+    await processes.stopAll();
     await database?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }, 60_000);

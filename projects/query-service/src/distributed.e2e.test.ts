@@ -3,67 +3,36 @@
 // with budget_exhausted, no 5xx. Then one worker is SIGKILLed while jobs run: every job still reaches a
 // final state and the ledger is consistent (its balances match its entries; the spent budget is exactly
 // the charges of the jobs that read data).
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Decimal } from 'decimal.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBudgetLedger } from '@veil/budget-ledger';
 import { createFreshDatabase, postgresTestUrl, redisTestUrl } from '@veil/test-services';
+import { PENGUINS, ServiceProcesses } from './testing/service-processes.js';
 import type { FreshDatabase } from '@veil/test-services';
 import { VeilClient } from '@veil/veil-client';
 
 const postgres = postgresTestUrl();
 const redis = redisTestUrl();
-const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const PENGUINS = join(ROOT, 'projects', 'veil', 'demo', 'penguins.csv');
 const QUERY = 'SELECT species, COUNT(*) AS n FROM dataset GROUP BY species';
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
-
-interface Service {
-  name: string;
-  child: ChildProcess;
-  output: string[];
-  url?: string;
-}
 
 describe.skipIf(!postgres.url || !redis.url)('distributed Veil (PostgreSQL + Redis, 2 query-service + 2 worker-service)', () => {
   let database: FreshDatabase;
   let dataDir: string;
-  const services: Service[] = [];
+  const processes = new ServiceProcesses();
+  const services = processes.all;
   let admin: VeilClient;
   let env: Record<string, string>;
 
-  function start(project: 'query-service' | 'worker-service', name: string, port?: number): Service {
-    // node itself with tsx as a loader (not the tsx CLI, which would run it in a child): SIGKILL hits the service.
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'projects', project, 'src', 'main.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, TSX_TSCONFIG_PATH: join(ROOT, 'projects', project, 'tsconfig.start.json'), ...(port !== undefined ? { PORT: String(port) } : {}) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const service: Service = { name, child, output: [] };
-    child.stdout!.on('data', (d: Buffer) => service.output.push(d.toString()));
-    child.stderr!.on('data', (d: Buffer) => service.output.push(d.toString()));
-    services.push(service);
-    return service;
+  function start(project: 'query-service' | 'worker-service', name: string, port?: number) {
+    return processes.start(project, name, { ...env, ...(port !== undefined ? { PORT: String(port) } : {}) });
   }
-
-  async function waitFor(service: Service, pattern: RegExp, timeoutMs = 90_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const text = service.output.join('');
-      const match = pattern.exec(text);
-      if (match) return match[1] ?? match[0];
-      if (service.child.exitCode !== null) throw new Error(`${service.name} exited: ${text.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`${service.name} did not start: ${service.output.join('').slice(-2000)}`);
-  }
+  const waitFor = processes.waitFor.bind(processes);
 
   beforeAll(async () => {
     database = await createFreshDatabase(postgres.url!, 'veil_dist');
@@ -85,18 +54,13 @@ describe.skipIf(!postgres.url || !redis.url)('distributed Veil (PostgreSQL + Red
     await waitFor(first, /listening on (\S+)/);
     const others = [start('query-service', 'query-service-2', 0), start('worker-service', 'worker-1'), start('worker-service', 'worker-2')];
     await Promise.all(others.map((s) => waitFor(s, /listening on|running \d+ jobs/)));
-    for (const s of services.filter((s) => s.name.startsWith('query'))) s.url = `http://${(await waitFor(s, /listening on (\S+)/)).replace(/^0\.0\.0\.0/, '127.0.0.1')}`;
+    for (const s of services.filter((s) => s.name.startsWith('query'))) await processes.listening(s);
     admin = new VeilClient({ server: services[0]!.url!, apiKey: (await readFile(join(dataDir, 'admin.key'), 'utf8')).trim() });
     await admin.admin.createDataset('penguins', { source: { kind: 'file', path: PENGUINS }, columns: { species: { type: 'string', categories: ['Adelie', 'Chinstrap', 'Gentoo'] } } });
   }, 180_000);
 
   afterAll(async () => {
-    const running = services.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
-    for (const s of running) s.child.kill('SIGTERM');
-    const exited = Promise.all(running.map((s) => new Promise((r) => s.child.once('exit', r))));
-    const late = setTimeout(() => running.forEach((s) => s.child.kill('SIGKILL')), 15_000);
-    await exited;
-    clearTimeout(late);
+    await processes.stopAll();
     await database?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }, 60_000);
