@@ -186,6 +186,78 @@ describe.each(ledgerBackends())('budget ledger on $name', ({ open, skip }) => {
     });
   });
 
+  describe.skipIf(skip)('dataset cap set on a dataset used without one', () => {
+    // Without a cap the dataset row's `used` sums are not maintained; setting a cap recomputes them.
+    const datasetUsed = async (datasetId: string): Promise<string> =>
+      (await db.sql.query<{ used: string }>(`SELECT epsilon_used::text AS used FROM dataset_budgets WHERE dataset_id = $1`, [datasetId])).rows[0]!.used;
+
+    it('counts the spending made before the cap exactly', async () => {
+      const datasetId = fresh();
+      const a = await ledger.setGrant({ userId: fresh(), datasetId, epsilon: '10', delta: '0', mode: 'basic' });
+      const b = await ledger.setGrant({ userId: fresh(), datasetId, epsilon: '10', delta: '0', mode: 'basic' });
+      const held = await ledger.reserve({ grantId: a.id, cost: cost('0.3') });
+      await ledger.commit((await ledger.reserve({ grantId: b.id, cost: cost('0.25') })).reservation.id);
+      await ledger.release((await ledger.reserve({ grantId: b.id, cost: cost('0.5') })).reservation.id);
+      await ledger.setDatasetCap(datasetId, { epsilon: '1', delta: '0', mode: 'basic' });
+      eq(await datasetUsed(datasetId), '0.55');
+      await expect(ledger.reserve({ grantId: a.id, cost: cost('0.46') })).rejects.toMatchObject({ shortfall: { scope: 'dataset' } });
+      await ledger.reserve({ grantId: a.id, cost: cost('0.45') });
+      await expect(ledger.reserve({ grantId: b.id, cost: cost('0.000001') })).rejects.toMatchObject({ shortfall: { scope: 'dataset' } });
+      await ledger.release(held.reservation.id);
+      eq(await datasetUsed(datasetId), '0.7');
+      await ledger.reserve({ grantId: b.id, cost: cost('0.3') });
+      expect(await ledger.checkConsistency()).toEqual([]);
+    });
+
+    it('stays exact when the cap is removed, the dataset used, and the cap set again', async () => {
+      const datasetId = fresh();
+      const grant = await ledger.setGrant({ userId: fresh(), datasetId, epsilon: '100', delta: '1e-6' });
+      await ledger.setDatasetCap(datasetId, { epsilon: '1', delta: '0', mode: 'basic' });
+      const underCap = await ledger.reserve({ grantId: grant.id, cost: laplaceCost('0.4') });
+      await ledger.setDatasetCap(datasetId, null);
+      await ledger.release(underCap.reservation.id); // reserved under the cap, released without it
+      await ledger.commit((await ledger.reserve({ grantId: grant.id, cost: laplaceCost('2') })).reservation.id);
+      const open = await ledger.reserve({ grantId: grant.id, cost: laplaceCost('0.5') });
+      await ledger.setDatasetCap(datasetId, { epsilon: '3', delta: '0', mode: 'basic' });
+      eq(await datasetUsed(datasetId), '2.5');
+      await expect(ledger.reserve({ grantId: grant.id, cost: laplaceCost('0.6') })).rejects.toMatchObject({ shortfall: { scope: 'dataset' } });
+      await ledger.release(open.reservation.id);
+      await ledger.reserve({ grantId: grant.id, cost: laplaceCost('1') });
+      eq(await datasetUsed(datasetId), '3');
+      expect(await ledger.checkConsistency()).toEqual([]);
+    });
+
+    it('is never overspent when set while reservations and releases are in flight', async () => {
+      const datasetId = fresh();
+      const grants = await Promise.all(
+        Array.from({ length: 4 }, () => ledger.setGrant({ userId: fresh(), datasetId, epsilon: '100', delta: '0', mode: 'basic' })),
+      );
+      const replicas = grants.map(() => createBudgetLedger({ sql: db.sql, clock: time.clock }));
+      let capped: Promise<unknown> | undefined;
+      const outcomes = await Promise.all(
+        grants.flatMap((grant, g) =>
+          Array.from({ length: 40 }, async (_, i) => {
+            if (g === 0 && i === 5) capped = ledger.setDatasetCap(datasetId, { epsilon: '2', delta: '0', mode: 'basic' });
+            try {
+              const { reservation } = await replicas[g]!.reserve({ grantId: grant.id, cost: cost('0.1') });
+              if (i % 4 === 0) return void (await replicas[g]!.release(reservation.id));
+              await replicas[g]!.commit(reservation.id);
+              return 'committed';
+            } catch (error) {
+              if (error instanceof BudgetExhaustedError) return 'exhausted';
+              throw error;
+            }
+          }),
+        ),
+      );
+      await capped;
+      const committed = outcomes.filter((o) => o === 'committed').length;
+      expect(committed).toBeLessThanOrEqual(20);
+      eq(await datasetUsed(datasetId), new Decimal('0.1').times(committed));
+      expect(await ledger.checkConsistency()).toEqual([]);
+    });
+  });
+
   describe.skipIf(skip)('sweeper', () => {
     it('commits expired running reservations, releases expired unstarted ones, and changes nothing twice', async () => {
       const grant = await ledger.setGrant({ userId: fresh(), datasetId: fresh(), epsilon: '1', delta: '0', mode: 'basic' });

@@ -34,6 +34,7 @@ import { admits, amountsOf, grantViewOf, minus, remainingOf, reservationOf, shor
 const DEFAULT_TTL_MS = 5 * 60_000;
 const MAX_TTL_MS = 7 * 24 * 3_600_000;
 const UNIQUE_VIOLATION = '23505';
+const DEADLOCK_DETECTED = '40P01';
 const IDEMPOTENCY_CONSTRAINT = 'budget_reservations_user_idempotency_key';
 
 export function createBudgetLedger(options: BudgetLedgerOptions): BudgetLedger {
@@ -75,9 +76,14 @@ export class BudgetLedger {
   async setDatasetCap(datasetId: string, cap: { epsilon: string; delta: string; mode?: BudgetMode } | null): Promise<DatasetCap | null> {
     requireId(datasetId, 'datasetId');
     const terms = cap ? parseTerms(cap, 'dataset cap') : null;
-    await this.sql.query(q.UPSERT_DATASET_CAP, [
-      datasetId, terms?.mode ?? null, terms ? text(terms.epsilon) : null, terms ? text(terms.delta) : null, this.clock(),
-    ]);
+    if (!this.sql.transaction) throw new LedgerInputError('setDatasetCap needs an executor with transaction() (e.g. admin-store\'s SqlExecutor)');
+    const now = this.clock();
+    // One transaction: lock out reserves and releases, then recompute `used` and set the cap (statements.ts).
+    await this.sql.transaction(async (tx) => {
+      await tx.query(q.ENSURE_DATASET_ROW, [datasetId, now]);
+      await tx.query(q.LOCK_DATASET_FOR_CAP, [datasetId]);
+      await tx.query(q.SET_DATASET_CAP, [datasetId, terms?.mode ?? null, terms ? text(terms.epsilon) : null, terms ? text(terms.delta) : null, now]);
+    });
     for (const view of [...this.views.values()]) if (view.datasetId === datasetId) this.forget(view.id);
     return terms ? { datasetId, mode: terms.mode, epsilon: text(terms.epsilon), delta: text(terms.delta) } : null;
   }
@@ -154,10 +160,15 @@ export class BudgetLedger {
       opts.key ?? null, opts.fingerprint, opts.running ? 'running' : 'reserved', expiresAt, now,
     ];
     try {
-      const { rows } = await this.sql.query(q.RESERVE, params, { name: 'veil_ledger_reserve' });
+      // Without a cap, the dataset row is only share-locked: analysts of one dataset do not queue on it.
+      const { rows } = cap
+        ? await this.sql.query(q.RESERVE, params, { name: 'veil_ledger_reserve' })
+        : await this.sql.query(q.RESERVE_UNCAPPED, params, { name: 'veil_ledger_reserve_uncapped' });
       if (rows.length === 0) return 'refused';
     } catch (error) {
-      if (isIdempotencyViolation(error)) return 'refused';
+      // A deadlock aborted the whole statement (nothing was written): decide again like any refusal. PostgreSQL
+      // can report one when a reserve made on a view older than a cap change meets the dataset row's new versions.
+      if (isIdempotencyViolation(error) || isDeadlock(error)) return 'refused';
       throw error;
     }
     this.noteReserved(view, cost);
@@ -235,7 +246,8 @@ export class BudgetLedger {
   async release(reservationId: string, options: { response?: unknown } = {}): Promise<Reservation> {
     requireId(reservationId, 'reservationId');
     const response = jsonParam(options.response);
-    const { rows } = await this.sql.query<Record<string, unknown>>(q.RELEASE, [reservationId, ['reserved', 'running'], this.clock(), response, 'client', null], { name: 'veil_ledger_release' });
+    const params = [reservationId, ['reserved', 'running'], this.clock(), response, 'client', null];
+    const { rows } = await retryOnDeadlock(() => this.sql.query<Record<string, unknown>>(q.RELEASE, params, { name: 'veil_ledger_release' }), this.maxAttempts);
     if (rows[0]) return reservationOf(rows[0]);
     const current = await this.getReservation(reservationId);
     if (current.state !== 'released') throw new ReservationClosedError(reservationId, current.state, 'released');
@@ -254,7 +266,7 @@ export class BudgetLedger {
     const result: SweepResult = { committed: [], released: [] };
     for (const row of rows) {
       const commit = row.state === 'running';
-      const resolved = await this.sql.query(commit ? q.COMMIT : q.RELEASE, [row.id, [row.state], now, null, 'sweeper', now]);
+      const resolved = await retryOnDeadlock(() => this.sql.query(commit ? q.COMMIT : q.RELEASE, [row.id, [row.state], now, null, 'sweeper', now]), this.maxAttempts);
       if (resolved.rows.length > 0) (commit ? result.committed : result.released).push(row.id);
     }
     return result;
@@ -364,4 +376,19 @@ function jsonParam(value: unknown): string | null {
 function isIdempotencyViolation(error: unknown): boolean {
   const e = error as { code?: string; constraint?: string; message?: string } | null;
   return e?.code === UNIQUE_VIOLATION && (e.constraint === IDEMPOTENCY_CONSTRAINT || (e.message ?? '').includes(IDEMPOTENCY_CONSTRAINT));
+}
+
+function isDeadlock(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === DEADLOCK_DETECTED;
+}
+
+/** Runs a one-statement step again when PostgreSQL aborted it as a deadlock victim (it then wrote nothing). */
+async function retryOnDeadlock<T>(step: () => Promise<T>, attempts: number): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!isDeadlock(error) || attempt >= attempts) throw error;
+    }
+  }
 }

@@ -88,7 +88,58 @@ describe.skipIf(postgres.skip)('race on PostgreSQL', () => {
     }
   });
 
+  // The cap, not the grants, binds: one grant per process on one dataset, uncapped while the race starts; the
+  // cap (250 × ε) is set while reservations are in flight. It must count everything spent before it, exactly.
+  const CAP_FITS = 250;
+  const CAP_PER_PROCESS = 75;
+  const capRace = async (tag: string, releaseEvery?: number): Promise<{ committed: number; datasetUsed: string }> => {
+    const ledger = createBudgetLedger({ sql: database().sql });
+    const datasetId = `capped-ds-${tag}`;
+    const grants = await Promise.all(
+      Array.from({ length: PROCESSES }, (_, i) => ledger.setGrant({ userId: `cap-analyst-${tag}-${i}`, datasetId, epsilon: '100', delta: '1e-3', mode: 'basic' })),
+    );
+    const workers = Array.from({ length: PROCESSES }, () => forkWorker<RaceOrder, RaceReport>('race-worker.ts', { VEIL_LEDGER_DB_URL: database().url! }));
+    try {
+      await Promise.all(workers.map((w) => w.ready));
+      const running = Promise.all(workers.map((w, i) => w.run({ count: CAP_PER_PROCESS, grants: [{ grantId: grants[i]!.id, cost: basicCost }], releaseEvery })));
+      await reservationsOn(database(), datasetId, 20);
+      const spentBefore = await reservationsOn(database(), datasetId, 0);
+      await ledger.setDatasetCap(datasetId, { epsilon: new Decimal(basicCost.epsilon).times(CAP_FITS).toFixed(), delta: new Decimal(basicCost.delta).times(CAP_FITS).toFixed(), mode: 'basic' });
+      const reports = await running;
+      expect(reports.flatMap((r) => r.failures)).toEqual([]);
+      expect(spentBefore).toBeLessThan(CAP_FITS); // the cap really was set mid-race
+      expect(await ledger.checkConsistency()).toEqual([]);
+      const { rows } = await database().sql.query<{ used: string }>(`SELECT epsilon_used::text AS used FROM dataset_budgets WHERE dataset_id = $1`, [datasetId]);
+      return { committed: reports.reduce((n, r) => n + Object.values(r.committed).flat().length, 0), datasetUsed: rows[0]!.used };
+    } finally {
+      await Promise.all(workers.map((w) => exited(w.child)));
+    }
+  };
+
+  it(`a dataset cap set mid-race by ${PROCESSES} processes on one uncapped dataset: exactly ${CAP_FITS} commit`, async () => {
+    const { committed, datasetUsed } = await capRace('commits');
+    expect(committed).toBe(CAP_FITS);
+    expect(new Decimal(datasetUsed).eq(new Decimal(basicCost.epsilon).times(CAP_FITS))).toBe(true);
+  });
+
+  it('a dataset cap set mid-race with releases in flight: never overspent, `used` exact', async () => {
+    const { committed, datasetUsed } = await capRace('releases', 3);
+    expect(committed).toBeLessThanOrEqual(CAP_FITS);
+    expect(new Decimal(datasetUsed).eq(new Decimal(basicCost.epsilon).times(committed))).toBe(true);
+  });
 });
+
+/** Waits until the dataset has at least `atLeast` reservations (open or resolved); returns how many hold budget. */
+async function reservationsOn(db: LedgerDatabase, datasetId: string, atLeast: number): Promise<number> {
+  for (;;) {
+    const { rows } = await db.sql.query<{ n: number; held: number }>(
+      `SELECT count(*)::int AS n, (count(*) FILTER (WHERE state <> 'released'))::int AS held FROM budget_reservations WHERE dataset_id = $1`,
+      [datasetId],
+    );
+    if (rows[0]!.n >= atLeast) return rows[0]!.held;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 describe('race on PGlite', () => {
   const database = useDatabase(pglite);

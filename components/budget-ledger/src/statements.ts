@@ -1,17 +1,39 @@
 // The ledger's SQL. Each step of the protocol is ONE statement (one round trip): data-modifying CTEs that
 // check the balance, move it and append the entry together, so the hot path never reads then writes.
 //
-// The grant and dataset rows keep `used` = committed + reserved, the only sum admission needs. So a commit,
-// which moves an amount from reserved to committed, leaves those hot rows alone: it only changes the
+// The grant rows (and a capped dataset's row) keep `used` = committed + reserved, the only sum admission
+// needs. So a commit, which moves an amount from reserved to committed, leaves those rows alone: it only changes the
 // reservation's state and appends the entry. Reserve adds to `used`, release subtracts. The split into
 // committed and reserved is derived from the open reservations when asked for (remaining()).
 //
-// Lock order is always: reservation row (release only), then the dataset row, then the grant row.
-// Reserve locks the dataset row first (SELECT … FOR NO KEY UPDATE in a CTE) and evaluates the dataset cap and
-// the grant's condition together in the grant's UPDATE; the dataset row is then updated FROM that UPDATE's
-// result. So both conditions are checked before anything is written, and a failing one writes nothing.
+// Lock order is always: reservation row (release only), the dataset's cap fence (below; not taken by a capped
+// reserve), the dataset row, then the grant row.
+//
+// The dataset row's `used` sums are maintained only while the dataset has a cap. Row locks on it (PostgreSQL's
+// conflict table): FOR KEY SHARE conflicts only with FOR UPDATE; FOR NO KEY UPDATE (also taken by a plain
+// UPDATE) conflicts with itself and FOR UPDATE.
+// - Capped: reserve locks the dataset row FOR NO KEY UPDATE in a CTE and evaluates the cap and the grant's
+//   condition together in the grant's UPDATE; the dataset row is then updated FROM that UPDATE's result. So
+//   both conditions are checked before anything is written, and a failing one writes nothing.
+// - Uncapped: reserve only takes the fence shared and FOR KEY SHARE on the dataset row (analysts of one
+//   dataset do not queue behind each other) and requires, under that lock, the version with no cap the application expects. Release (the
+//   rare path) locks it FOR NO KEY UPDATE either way, which does not conflict with FOR KEY SHARE.
+// - setDatasetCap takes the fence exclusively and FOR UPDATE, which waits for every reserve/release holding either lock and blocks new
+//   ones; then, in a later statement of the same transaction (a fresh snapshot that sees all of them),
+//   recomputes `used` exactly, sets the cap and bumps the version. Reserves queued behind it see the new
+//   version and are refused (then re-read and retried), so a cap set at any moment counts everything.
 
 const BALANCES = ['epsilon', 'delta', 'rho', 'rho_delta'] as const;
+
+/**
+ * The dataset's cap fence: a transaction-level advisory lock on (a ledger constant, hash of the dataset id).
+ * Uncapped reserves and releases take it shared, setDatasetCap exclusive. Row share locks alone would let a
+ * steady stream of reserves starve setDatasetCap (a new share locker does not queue behind a waiting FOR UPDATE);
+ * the lock manager queues a shared request behind a waiting exclusive one. A hash collision only adds waiting.
+ */
+const FENCE_CLASS = 1449486700; // 'Veil'
+const capFence = (mode: 'shared' | 'exclusive', datasetId: string): string =>
+  `pg_advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(${FENCE_CLASS}, hashtext(${datasetId}))`;
 
 /** Adds (`+`) or subtracts (`-`) the amounts of `from` to the `used` sums of the row being updated (alias `t`). */
 const changeUsed = (sign: '+' | '-', from: string): string =>
@@ -60,11 +82,41 @@ export const SELECT_GRANT_VIEW_BY_USER_DATASET = `${SELECT_GRANT_VIEW} WHERE g.u
  * Returns the reservation id when admitted, no row when refused. A reused idempotency key fails the whole
  * statement with a unique violation (also for two concurrent retries): nothing is charged twice.
  */
-export const RESERVE = `
+export const RESERVE = reserveStatement(true);
+export const RESERVE_UNCAPPED = reserveStatement(false);
+
+/**
+ * The capped statement locks the dataset row exclusively and adds to its `used` sums; the uncapped one takes a
+ * shared lock, requires that the dataset (still) has no cap, and leaves the row alone. Same parameters (the
+ * uncapped one requires the cap's ρcap and D to be null: the application computed none).
+ */
+function reserveStatement(capped: boolean): string {
+  const capCheck = capped
+    ? `(ds.cap_mode IS NULL OR ${admits('ds', 'ds.cap_mode', { epsilon: 'ds.cap_epsilon', delta: 'ds.cap_delta' }, '$12::numeric', '$13::numeric')})`
+    : `ds.cap_mode IS NULL AND $12::numeric IS NULL AND $13::numeric IS NULL`;
+  const datasetUpdate = capped
+    ? `, d AS (
+  UPDATE dataset_budgets t SET
+      ${changeUsed('+', 'c')},
+      updated_at = $18::timestamptz
+    FROM c, g
+    WHERE t.dataset_id = g.dataset_id
+    RETURNING t.dataset_id
+)`
+    : '';
+  // Uncapped: filtering on the expected version before locking means a view made stale by a cap change
+  // (seen in the snapshot) locks nothing and is refused at once, instead of following the row's new versions
+  // through the capped reserves (where PostgreSQL can report deadlocks). Re-checked on the locked row in g.
+  // The row lock comes after the fence (a join with it), so it returns the row's newest version.
+  const uncappedLock = `, fence
+    WHERE d.dataset_id = $3::text AND d.version = $11::int AND d.cap_mode IS NULL FOR KEY SHARE OF d`;
+  return `
 WITH c AS (
   SELECT $4::numeric AS epsilon, $5::numeric AS delta, $6::numeric AS rho, $7::numeric AS rho_delta
-), ds AS (
-  SELECT d.* FROM dataset_budgets d WHERE d.dataset_id = $3::text FOR NO KEY UPDATE
+)${capped ? '' : `, fence AS (
+  SELECT ${capFence('shared', '$3::text')}
+)`}, ds AS (
+  SELECT d.* FROM dataset_budgets d${capped ? ` WHERE d.dataset_id = $3::text FOR NO KEY UPDATE` : uncappedLock}
 ), g AS (
   UPDATE budget_grants t SET
       ${changeUsed('+', 'c')},
@@ -73,22 +125,15 @@ WITH c AS (
     WHERE t.id = $2::text AND t.dataset_id = ds.dataset_id AND t.version = $8::int
       AND ${admits('t', 't.mode', { epsilon: 't.epsilon', delta: 't.delta' }, '$9::numeric', '$10::numeric')}
       AND ds.version = $11::int
-      AND (ds.cap_mode IS NULL OR ${admits('ds', 'ds.cap_mode', { epsilon: 'ds.cap_epsilon', delta: 'ds.cap_delta' }, '$12::numeric', '$13::numeric')})
+      AND ${capCheck}
     RETURNING t.id, t.user_id, t.dataset_id
-), d AS (
-  UPDATE dataset_budgets t SET
-      ${changeUsed('+', 'c')},
-      updated_at = $18::timestamptz
-    FROM c, g
-    WHERE t.dataset_id = g.dataset_id
-    RETURNING t.dataset_id
-), r AS (
+)${datasetUpdate}, r AS (
   INSERT INTO budget_reservations
       (id, grant_id, user_id, dataset_id, state, epsilon, delta, rho, rho_delta,
        idempotency_key, fingerprint, expires_at, created_at)
     SELECT $1::text, g.id, g.user_id, g.dataset_id, $16::text, c.epsilon, c.delta, c.rho, c.rho_delta,
        $14::text, $15::text, $17::timestamptz, $18::timestamptz
-    FROM g, c, d
+    FROM ${capped ? 'g, c, d' : 'g, c'}
     RETURNING *
 ), e AS (
   INSERT INTO ledger_entries
@@ -99,6 +144,7 @@ WITH c AS (
     FROM r
 )
 SELECT r.id FROM r`;
+}
 
 /**
  * Commit or release, guarded by the reservation's state so it happens once. Params: $1 reservation id,
@@ -108,21 +154,28 @@ SELECT r.id FROM r`;
  * is (the amount stays used, now as committed); a release gives it back to the dataset and the grant.
  */
 function resolveStatement(commit: boolean): string {
+  // A release locks the dataset row FOR NO KEY UPDATE whatever its cap (as a capped reserve does; it does not
+  // block uncapped reserves' FOR KEY SHARE, and waits for a cap being set, then sees the row's newest version),
+  // before the grant row, and changes the row's `used` sums only while it has a cap.
   const balances = commit
     ? ''
-    : `, d AS (
+    : `, fence AS (
+  SELECT s.dataset_id, ${capFence('shared', 's.dataset_id')} FROM s
+), ds AS (
+  SELECT d.dataset_id, d.cap_mode FROM dataset_budgets d JOIN fence f ON d.dataset_id = f.dataset_id FOR NO KEY UPDATE OF d
+), d AS (
   UPDATE dataset_budgets t SET
       ${changeUsed('-', 's')},
       updated_at = $3::timestamptz
-    FROM s
-    WHERE t.dataset_id = s.dataset_id
+    FROM s, ds
+    WHERE t.dataset_id = ds.dataset_id AND ds.cap_mode IS NOT NULL
     RETURNING t.dataset_id
 ), g AS (
   UPDATE budget_grants t SET
       ${changeUsed('-', 's')},
       updated_at = $3::timestamptz
-    FROM s, d
-    WHERE t.id = s.grant_id AND d.dataset_id = s.dataset_id
+    FROM s, ds
+    WHERE t.id = s.grant_id AND ds.dataset_id = s.dataset_id
 )`;
   return `
 WITH s AS (
@@ -206,13 +259,34 @@ ON CONFLICT (user_id, dataset_id) DO UPDATE SET
   version = t.version + 1, updated_at = EXCLUDED.updated_at
 RETURNING t.id`;
 
-/** Sets or removes (all nulls) a dataset's cap. Params: $1 dataset, $2 mode, $3 ε, $4 δ, $5 now. */
-export const UPSERT_DATASET_CAP = `
-INSERT INTO dataset_budgets AS t (dataset_id, cap_mode, cap_epsilon, cap_delta, created_at, updated_at)
-VALUES ($1::text, $2::text, $3::numeric, $4::numeric, $5::timestamptz, $5::timestamptz)
-ON CONFLICT (dataset_id) DO UPDATE SET
-  cap_mode = EXCLUDED.cap_mode, cap_epsilon = EXCLUDED.cap_epsilon, cap_delta = EXCLUDED.cap_delta,
-  version = t.version + 1, updated_at = EXCLUDED.updated_at`;
+/** setDatasetCap, step 1 of one transaction: the dataset's row, created if needed. Params: $1 dataset, $2 now. */
+export const ENSURE_DATASET_ROW = `
+INSERT INTO dataset_budgets (dataset_id, created_at, updated_at) VALUES ($1::text, $2::timestamptz, $2::timestamptz)
+ON CONFLICT (dataset_id) DO NOTHING`;
+
+/**
+ * setDatasetCap, step 2: takes the fence exclusively and locks the row FOR UPDATE, which waits for the reserves
+ * and releases holding either (shared or exclusive) and keeps new ones out until the transaction ends.
+ * Params: $1 dataset.
+ */
+export const LOCK_DATASET_FOR_CAP = `
+WITH fence AS (SELECT ${capFence('exclusive', '$1::text')})
+SELECT d.dataset_id FROM dataset_budgets d, fence WHERE d.dataset_id = $1::text FOR UPDATE OF d`;
+
+/**
+ * setDatasetCap, step 3 (a new snapshot, after the lock: every reserve and release that held it is visible):
+ * sets or removes (all nulls) the cap, bumps the version and recomputes `used` as the sum of the grants' `used`,
+ * which is exactly their open and committed reservations (kept by the same statements; checkConsistency
+ * verifies it; budget_grants is indexed by dataset). Params: $1 dataset, $2 mode, $3 ε, $4 δ, $5 now.
+ */
+export const SET_DATASET_CAP = `
+UPDATE dataset_budgets t SET
+  cap_mode = $2::text, cap_epsilon = $3::numeric, cap_delta = $4::numeric,
+  ${BALANCES.map((b) => `${b}_used = s.${b}`).join(', ')},
+  version = t.version + 1, updated_at = $5::timestamptz
+FROM (SELECT ${BALANCES.map((b) => `COALESCE(sum(g.${b}_used), 0) AS ${b}`).join(', ')}
+        FROM budget_grants g WHERE g.dataset_id = $1::text) s
+WHERE t.dataset_id = $1::text`;
 
 /** Reservations of one user (optionally one dataset), newest first. Params: $1 user, $2 dataset or null, $3 limit. */
 export const SELECT_HISTORY = `
@@ -228,7 +302,7 @@ SELECT id::text AS id, kind, reservation_id, actor, epsilon::text AS epsilon, de
 
 /**
  * Balances recomputed from the reservations and from the entries, beside the maintained ones: rows where
- * they differ. Used by checkConsistency() (tests, operations); not on any hot path.
+ * they differ (a dataset's sums only while it has a cap: without one they are not maintained). Used by checkConsistency() (tests, operations); not on any hot path.
  */
 export const SELECT_BALANCE_MISMATCHES = `
 WITH sums AS (
@@ -246,6 +320,6 @@ WITH sums AS (
   FROM budget_grants GROUP BY dataset_id
 ), dataset_check AS (
   SELECT 'dataset' AS scope, d.dataset_id AS key FROM dataset_budgets d LEFT JOIN dataset_sums s ON s.dataset_id = d.dataset_id
-   WHERE ${BALANCES.map((b) => `d.${b}_used <> COALESCE(s.${b}, 0)`).join('\n      OR ')}
+   WHERE d.cap_mode IS NOT NULL AND (${BALANCES.map((b) => `d.${b}_used <> COALESCE(s.${b}, 0)`).join('\n      OR ')})
 )
 SELECT scope, key FROM grant_check UNION ALL SELECT scope, key FROM dataset_check`;

@@ -18,6 +18,8 @@ export type ReservationState = 'reserved' | 'running' | 'committed' | 'released'
  */
 export interface LedgerSql {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: { name?: string }): Promise<{ rows: T[] }>;
+  /** Runs `fn` in one transaction on one connection. Needed by setDatasetCap only (admin-store's executor has it). */
+  transaction?<R>(fn: (tx: Pick<LedgerSql, 'query'>) => Promise<R>): Promise<R>;
 }
 
 export interface BudgetLedgerOptions {

@@ -8,6 +8,8 @@ import { pgPoolExecutor } from '@veil/admin-store';
 export interface RaceOrder {
   grants: { grantId: string; cost: { epsilon: string; delta: string; rho: string; rhoDelta: string } }[];
   count: number;
+  /** Release (instead of commit) every n-th reservation of a grant; never when absent. */
+  releaseEvery?: number;
 }
 
 export interface RaceReport {
@@ -22,9 +24,13 @@ async function fire(order: RaceOrder, pool: pg.Pool): Promise<RaceReport> {
   const attempts = order.grants.flatMap(({ grantId, cost }) => {
     report.committed[grantId] = [];
     report.exhausted[grantId] = 0;
-    return Array.from({ length: order.count }, async () => {
+    return Array.from({ length: order.count }, async (_, i) => {
       try {
         const { reservation } = await ledger.reserve({ grantId, cost });
+        if (order.releaseEvery !== undefined && i % order.releaseEvery === 0) {
+          await ledger.release(reservation.id);
+          return;
+        }
         await ledger.commit(reservation.id);
         report.committed[grantId]!.push(reservation.id);
       } catch (error) {
