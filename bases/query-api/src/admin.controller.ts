@@ -4,7 +4,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Quer
 import type { FastifyRequest } from 'fastify';
 import type { Dataset, User } from '@veil/admin-store';
 import { privacyRequest } from '@veil/query-execution';
-import { principalOf, Roles } from './auth.js';
+import { forgetAuthentications, principalOf, Roles } from './auth.js';
 import { API_DEPS } from './deps.js';
 import type { ApiDeps } from './deps.js';
 import { notFound } from './errors.js';
@@ -50,6 +50,7 @@ export class AdminController {
   @Delete('keys/:prefix')
   async revokeKey(@Req() request: FastifyRequest, @Param('prefix') prefix: string) {
     const key = await this.deps.store.apiKeys.revoke(prefix);
+    forgetAuthentications(this.deps);
     await this.audit(request, 'key.revoke', 'api_key', key.id, { prefix });
     return { prefix: key.prefix, revokedAt: key.revokedAt };
   }
@@ -118,6 +119,7 @@ export class AdminController {
     const filter = parse(adminQueriesQuery, query);
     const user = filter.user ? await this.user(filter.user) : undefined;
     const dataset = filter.dataset ? await this.dataset(filter.dataset) : undefined;
+    await this.deps.flow.writesSettled();
     const entries = await this.deps.store.archive.list({
       userId: user?.id,
       datasetId: dataset?.id,

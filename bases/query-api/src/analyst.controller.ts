@@ -86,6 +86,8 @@ export class AnalystController {
   async archive(@Req() request: FastifyRequest, @Query() query: unknown) {
     const { user } = principalOf(request);
     const page = parse(pageQuery, query);
+    // Answers of this process are archived right after they are sent: read after those writes.
+    await this.deps.flow.writesSettled();
     const entries = await this.deps.store.archive.listForUser(user.id, { limit: page.limit, before: page.before ? new Date(page.before) : undefined });
     const names = await datasetNames(this.deps, entries.map((e) => e.datasetId));
     return { queries: entries.map((e) => ({ id: e.id, dataset: names.get(e.datasetId) ?? null, sql: e.queryText, charge: e.cost, result: e.result, error: e.error, createdAt: e.createdAt })) };

@@ -3,9 +3,11 @@
 //   commit (also if delivering fails) or release (only if the data was never touched) → archive.
 // The job id is the ledger's idempotency key, so every retry of a job finds the same reservation: a job is
 // charged at most once and its answer is released at most once.
+// On success the commit and the job row's answer (what retries replay) are written together before the
+// answer is handed back; the archive entry is written right after, off the answer's path (README "Latency").
 import { randomUUID } from 'node:crypto';
-import type { AdminStore, Dataset, Job } from '@veil/admin-store';
-import { StoreError } from '@veil/admin-store';
+import type { AdminStore, Dataset, FastWrites, Job } from '@veil/admin-store';
+import { fastWrites, StoreError } from '@veil/admin-store';
 import type { DatasetAdapter } from '@veil/dataset-adapters';
 import { AdapterError } from '@veil/dataset-adapters';
 import type { PrivacyCost } from '@veil/mechanisms';
@@ -68,8 +70,30 @@ export interface QueryFlowDeps {
 
 type Outcome = { code: string; message: string };
 
+/** A job as admitted by this process: what its worker needs to start it without reading it back. */
+interface AdmittedJob {
+  job: Job;
+  dataset: Dataset;
+  plan: PlannedQuery;
+  reservationId: string;
+  at: number;
+}
+
+/** How long after admission a job's plan is reused as is (the queue hands it over within milliseconds). */
+const ADMITTED_REUSE_MS = 1_000;
+const ADMITTED_MAX = 1_000;
+
 export class QueryFlow {
-  constructor(private readonly deps: QueryFlowDeps) {}
+  /** The job and archive writes of the hot path, as raw SQL (big JSON answers are slow through Prisma). */
+  private readonly writes: FastWrites;
+  /** Writes made after an answer was handed back, until they land. */
+  private readonly pendingWrites = new Set<Promise<void>>();
+  /** Jobs this process admitted moments ago, with their plan (see takeAdmitted). */
+  private readonly justAdmitted = new Map<string, AdmittedJob>();
+
+  constructor(private readonly deps: QueryFlowDeps) {
+    this.writes = fastWrites(deps.store.sql);
+  }
 
   /** The dataset, if `userId` holds a grant on it; otherwise not_found, whether or not it exists. */
   async grantedDataset(userId: string, name: string): Promise<{ dataset: Dataset; budget: BudgetView }> {
@@ -120,12 +144,34 @@ export class QueryFlow {
       await this.archive(userId, dataset.id, sql, null, { error: outcomeOf(error) });
       throw error;
     }
-    return { ...admission, reservation: { reservationId: reserved.value.reservationId, cost: reserved.value.cost, datasetId: dataset.id } };
+    const reservation = { reservationId: reserved.value.reservationId, cost: reserved.value.cost, datasetId: dataset.id };
+    this.rememberAdmitted({ job: admission.job, dataset, plan, reservationId: reservation.reservationId, at: Date.now() });
+    return { ...admission, reservation };
+  }
+
+  private rememberAdmitted(admitted: AdmittedJob): void {
+    // Jobs that another process runs (distributed mode) are never taken: keep the map short.
+    for (const [id, entry] of this.justAdmitted) {
+      if (admitted.at - entry.at <= ADMITTED_REUSE_MS && this.justAdmitted.size < ADMITTED_MAX) break;
+      this.justAdmitted.delete(id);
+    }
+    this.justAdmitted.set(admitted.job.id, admitted);
+  }
+
+  /**
+   * A job this process admitted within ADMITTED_REUSE_MS, for the worker of the same process: its job row,
+   * dataset and plan as admitted, so it is neither read back nor planned again. Later, or in another
+   * process, run() reads the job and re-plans to catch metadata that changed while the job waited.
+   */
+  private takeAdmitted(jobId: string, hint: QueryJobHint): AdmittedJob | undefined {
+    const admitted = this.justAdmitted.get(jobId);
+    this.justAdmitted.delete(jobId);
+    return admitted && admitted.reservationId === hint.reservationId && Date.now() - admitted.at <= ADMITTED_REUSE_MS ? admitted : undefined;
   }
 
   private async createJob(jobId: string, userId: string, datasetId: string, params: QueryJobParams): Promise<Admission> {
     try {
-      return { job: await this.deps.store.jobs.create({ id: jobId, kind: QUERY_JOB_KIND, userId, datasetId, params }), fresh: true };
+      return { job: await this.writes.createJob({ id: jobId, kind: QUERY_JOB_KIND, userId, datasetId, params }), fresh: true };
     } catch (error) {
       if (!(error instanceof StoreError && error.code === 'conflict')) throw error;
     }
@@ -148,6 +194,12 @@ export class QueryFlow {
    * the queue's retries.
    */
   async run(jobId: string, signal: AbortSignal, hint?: QueryJobHint): Promise<QueryAnswer> {
+    const admitted = hint ? this.takeAdmitted(jobId, hint) : undefined;
+    if (hint && admitted) {
+      if (signal.aborted) throw new QueryError('cancelled', 'the worker is shutting down');
+      const held: HeldReservation = { reservationId: admitted.reservationId, cost: hint.cost, state: 'reserved' };
+      return this.start(admitted.job, admitted.dataset, (admitted.job.params as QueryJobParams).sql, admitted.plan, held, signal);
+    }
     // With the API's hint the dataset is read alongside the job (one round trip instead of two).
     const [job, hinted] = await Promise.all([this.deps.store.jobs.get(jobId), hint ? this.deps.store.datasets.getById(hint.datasetId) : null]);
     if (!job || job.kind !== QUERY_JOB_KIND) throw new QueryError('not_found', `no query job ${jobId}`);
@@ -172,13 +224,20 @@ export class QueryFlow {
     if (!sameCost(plan.cost, params.cost)) {
       return this.release(job, held, new QueryError('cancelled', "the dataset's metadata changed while the query waited; nothing was charged, run it again"), dataset, params.sql);
     }
-    // Tell the ledger, and the job row, before any data is read.
-    const [open] = await Promise.all([
+    return this.start(job, dataset, params.sql, plan, held, signal);
+  }
+
+  /** Tells the ledger, and the job row, before any data is read; then runs the query. */
+  private async start(job: Job, dataset: Dataset, sql: string, plan: PlannedQuery, held: HeldReservation, signal: AbortSignal): Promise<QueryAnswer> {
+    // The budget shown with the answer is read here: a commit leaves the grant's used total (committed +
+    // reserved) unchanged, and what remains is computed from that total alone.
+    const [open, , budget] = await Promise.all([
       this.deps.ledger.markRunning(held.reservationId, this.deps.queryTimeoutMs + this.deps.reservationTtlMs),
-      this.deps.store.jobs.update(jobId, { status: 'running', progress: 0 }),
+      this.writes.startJob(job.id),
+      this.deps.ledger.getBudget(job.userId, dataset.id),
     ]);
-    if (!open) return this.closed(job, await this.heldFor(job, dataset, params), dataset, params.sql);
-    return this.execute(job, dataset, params.sql, plan, held, signal);
+    if (!open) return this.closed(job, await this.heldFor(job, dataset, job.params as QueryJobParams), dataset, sql);
+    return this.execute(job, dataset, sql, plan, held, signal, budget);
   }
 
   /** The job's reservation, by its key: replays the API's, or makes it if the API stopped right before. */
@@ -197,7 +256,7 @@ export class QueryFlow {
     return this.lost(job, held, dataset, sql);
   }
 
-  private async execute(job: Job, dataset: Dataset, sql: string, plan: PlannedQuery, held: HeldReservation, signal: AbortSignal): Promise<QueryAnswer> {
+  private async execute(job: Job, dataset: Dataset, sql: string, plan: PlannedQuery, held: HeldReservation, signal: AbortSignal, budget: BudgetView | null): Promise<QueryAnswer> {
     let touched = false;
     let answer;
     try {
@@ -210,8 +269,6 @@ export class QueryFlow {
       await this.deps.ledger.commit(held.reservationId);
       return this.fail(job, asQueryError(error), dataset, sql, held.cost);
     }
-    await this.deps.ledger.commit(held.reservationId);
-    const budget = await this.deps.ledger.getBudget(job.userId, dataset.id);
     const result: QueryAnswer = {
       columns: answer.columns,
       rows: jsonSafeRows(answer.rows),
@@ -220,8 +277,28 @@ export class QueryFlow {
       charge: held.cost,
       remaining: budget?.remaining ?? { delta: '0' },
     };
-    await Promise.all([this.deps.store.jobs.update(job.id, { status: 'succeeded', progress: 1, result }), this.archive(job.userId, dataset.id, sql, held.cost, { result })]);
+    // Charged, and the answer stored for retries (the job row), both before anyone sees it; a job row that
+    // says succeeded beside a reservation still running is committed by the sweeper. The archive follows.
+    await Promise.all([this.deps.ledger.commit(held.reservationId), this.writes.finishJob(job.id, { status: 'succeeded', result })]);
+    this.afterAnswer(job.id, () => this.archive(job.userId, dataset.id, sql, held.cost, { result }));
     return result;
+  }
+
+  /**
+   * Resolves once the archive writes started so far have landed (or given up): the routes that read the
+   * archive call it first, so a caller of this process reads its own answers; so does shutdown.
+   */
+  async writesSettled(): Promise<void> {
+    await Promise.all([...this.pendingWrites]);
+  }
+
+  /** A write off the answer's path: retried a few times, then logged (ids and error codes only). */
+  private afterAnswer(jobId: string, write: () => Promise<unknown>): void {
+    const pending = retried(write).catch((error: unknown) => {
+      process.stderr.write(`veil: the archive entry of query job ${jobId} could not be written (${errorCode(error)})\n`);
+    });
+    this.pendingWrites.add(pending);
+    void pending.finally(() => this.pendingWrites.delete(pending));
   }
 
   /**
@@ -253,14 +330,34 @@ export class QueryFlow {
 
   private async fail(job: Job, error: QueryError, dataset?: Dataset, sql?: string, charged: PrivacyCost | null = null): Promise<never> {
     const outcome = { code: error.code, message: error.message };
-    await this.deps.store.jobs.update(job.id, { status: 'failed', error: outcome });
+    await this.writes.finishJob(job.id, { status: 'failed', error: outcome });
     if (dataset && sql !== undefined) await this.archive(job.userId, dataset.id, sql, charged, { error: outcome });
     throw error;
   }
 
   private async archive(userId: string, datasetId: string, sql: string, cost: PrivacyCost | null, outcome: { result?: unknown; error?: Outcome }): Promise<void> {
-    await this.deps.store.archive.append({ userId, datasetId, queryText: sql, cost: cost ? { ...cost } : null, ...outcome });
+    await this.writes.appendArchive({ userId, datasetId, queryText: sql, cost: cost ? { ...cost } : null, ...outcome });
   }
+}
+
+const WRITE_RETRY_DELAYS_MS = [50, 250, 1000];
+
+async function retried(write: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await write();
+      return;
+    } catch (error) {
+      const delay = WRITE_RETRY_DELAYS_MS[attempt];
+      if (delay === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown error';
 }
 
 /** Wraps an adapter so the flow knows whether any statement reached the private data. */

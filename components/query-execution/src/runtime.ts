@@ -34,6 +34,7 @@ export async function openQueryRuntime(config: VeilConfig, planner: QueryPlanner
     adapters,
     flow,
     close: async () => {
+      await flow.writesSettled();
       await adapters.close();
       await store.close();
     },
