@@ -134,6 +134,15 @@ describe('authorization matrix', () => {
     expect(mismatches).toEqual([]);
   });
 
+  it('refuses a key at once when it is revoked after use (the key-check cache forgets it)', async () => {
+    const admin = new VeilClient({ server: veil.url, apiKey: keys.admin! });
+    const used = await admin.admin.createKey('alice');
+    const asUsed = () => fetch(`${veil.url}/v1/datasets`, { headers: { authorization: `Bearer ${used.key}` } });
+    expect((await asUsed()).status).toBe(200);
+    await admin.admin.revokeKey(used.prefix);
+    expect((await asUsed()).status).toBe(401);
+  });
+
   it('never leaks whether an ungranted dataset exists', async () => {
     const missing = await call('ungranted', 'GET', '/v1/datasets/does_not_exist/metadata');
     const ungranted = await call('ungranted', 'GET', '/v1/datasets/penguins/metadata');
