@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { gaussianCost, laplaceCost, partitionSelectionCost } from '@veil/mechanisms';
 import { Decimal as DecimalBase } from 'decimal.js';
 
@@ -23,7 +24,7 @@ describe.each(ledgerBackends())('budget ledger on $name', ({ open, skip }) => {
   let ledger: BudgetLedger;
   const time = manualClock();
   let n = 0;
-  const fresh = () => `${++n}-${Math.random().toString(36).slice(2)}`;
+  const fresh = () => `${++n}-${randomUUID()}`;
 
   beforeAll(async () => {
     if (skip) return;
