@@ -5,7 +5,7 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, R
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dataset } from '@veil/admin-store';
 import { dummyRows } from '@veil/synthesizer';
-import { IDEMPOTENCY_KEY, privacyRequest } from '@veil/query-execution';
+import { IDEMPOTENCY_KEY, QueryError, privacyRequest } from '@veil/query-execution';
 import { principalOf } from './auth.js';
 import { API_DEPS } from './deps.js';
 import type { ApiDeps } from './deps.js';
@@ -67,13 +67,19 @@ export class AnalystController {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new ApiError(400, 'bad_request', 'Idempotency-Key must be 1–200 characters of letters, digits, . _ : -');
     }
-    // On the caller's own derived dataset (synthetic data it paid for) a query is post-processing: exact and free.
-    const derived = await this.deps.privacyTools?.derived.answer(user.id, parse(nameParam, name), sql);
-    if (derived) return derived;
-    const privacy = privacyRequest(epsilon, delta);
-    const outcome = await answerQuery(this.deps, user.id, parse(nameParam, name), sql, privacy, idempotencyKey);
-    void reply.status(outcome.status);
-    return outcome.body;
+    const datasetName = parse(nameParam, name);
+    try {
+      const outcome = await answerQuery(this.deps, user.id, datasetName, sql, privacyRequest(epsilon, delta), idempotencyKey);
+      void reply.status(outcome.status);
+      return outcome.body;
+    } catch (error) {
+      // Not a DP query on a granted dataset: on the caller's own derived dataset (synthetic data it paid for) a
+      // query is post-processing, exact and free. Looked up only here, so DP queries pay no extra read for it.
+      if (!(error instanceof QueryError && (error.code === 'not_found' || error.code === 'invalid_request'))) throw error;
+      const derived = await this.deps.privacyTools?.derived.answer(user.id, datasetName, sql);
+      if (!derived) throw error;
+      return derived;
+    }
   }
 
   @Get('datasets/:name/budget')
