@@ -23,9 +23,25 @@ function laplaceHalfWidthExact(t: Rational, alpha: Rational): number {
   return Math.max(0, h.toNumber());
 }
 
+/**
+ * Half-widths already computed, by scale and α: the high-precision exp and ln take ~1.5 ms, and every plan
+ * of a query asks again for the same few scales. A pure function of public inputs, so caching is safe.
+ */
+const laplaceHalfWidths = new Map<string, number>();
+const LAPLACE_HALF_WIDTHS_MAX = 4096;
+
 /** Smallest integer h ≥ 0 with P(|X| ≤ h) ≥ 1 − α for the discrete Laplace with scale t. */
 export function discreteLaplaceHalfWidth(scale: RationalLike, alpha?: RationalLike): number {
-  return laplaceHalfWidthExact(positiveRational(scale, 'scale'), alphaOf(alpha));
+  const t = positiveRational(scale, 'scale');
+  const a = alphaOf(alpha);
+  const key = `${t.toString()}|${a.toString()}`;
+  let h = laplaceHalfWidths.get(key);
+  if (h === undefined) {
+    h = laplaceHalfWidthExact(t, a);
+    if (laplaceHalfWidths.size >= LAPLACE_HALF_WIDTHS_MAX) laplaceHalfWidths.delete(laplaceHalfWidths.keys().next().value!);
+    laplaceHalfWidths.set(key, h);
+  }
+  return h;
 }
 
 // ---------------------------------------------------------------------------------------------------------
