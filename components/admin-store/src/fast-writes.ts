@@ -1,6 +1,6 @@
 // Hot-path writes of the query flow in one raw SQL statement each. Through Prisma, a JSON answer of a few
 // hundred rows costs tens of milliseconds to serialise and bind; here it is one JSON.stringify and a
-// `::jsonb` cast. Same tables and columns as the Prisma repos (archiveRepo, jobsRepo), same validation.
+// `::json` cast (answers are `json` columns: stored and read whole, so PostgreSQL need not parse them). Same tables and columns as the Prisma repos (archiveRepo, jobsRepo), same validation.
 import { randomUUID } from 'node:crypto';
 import { StoreError } from './errors.js';
 import type { Job, JobStatus, NewArchivedQuery, NewJob, SqlQueryable } from './types.js';
@@ -27,9 +27,9 @@ RETURNING "id", "kind", "user_id" AS "userId", "dataset_id" AS "datasetId", "sta
   "result_path" AS "resultPath", "error", "created_at" AS "createdAt", "updated_at" AS "updatedAt", "started_at" AS "startedAt", "finished_at" AS "finishedAt"`;
 
 const APPEND_ARCHIVE = `INSERT INTO "query_archive" ("id", "user_id", "dataset_id", "query_text", "cost", "result", "error")
-VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb)`;
+VALUES ($1, $2, $3, $4, $5::jsonb, $6::json, $7::jsonb)`;
 
-const FINISH_JOB = `UPDATE "jobs" SET "status" = $2::"job_status", "result" = COALESCE($3::jsonb, "result"), "error" = COALESCE($4::jsonb, "error"),
+const FINISH_JOB = `UPDATE "jobs" SET "status" = $2::"job_status", "result" = COALESCE($3::json, "result"), "error" = COALESCE($4::jsonb, "error"),
   "progress" = CASE WHEN $2::text = 'succeeded' THEN 1 ELSE "progress" END, "finished_at" = now(), "updated_at" = now()
 WHERE "id" = $1 RETURNING "id"`;
 
@@ -74,7 +74,7 @@ async function withReferences<T>(references: string, write: () => Promise<T>): P
   }
 }
 
-/** JSON text for a jsonb parameter; undefined and null are SQL NULL (as the Prisma repos store them). */
+/** JSON text for a json or jsonb parameter; undefined and null are SQL NULL (as the Prisma repos store them). */
 function jsonText(value: unknown): string | null {
   return value === undefined || value === null ? null : JSON.stringify(value);
 }
