@@ -1,6 +1,21 @@
 // The embedded queue: jobs run in this process, at most `concurrency` at a time, in arrival order. Nothing
 // survives a restart; the admin store's job rows say which jobs were left unfinished.
-import type { CloseOptions, ConsumeOptions, JobHandler, JobQueue, JobSpec, QueuedJob } from './types.js';
+import type { CloseOptions, ConsumeOptions, EnqueueOptions, JobHandler, JobQueue, JobSpec, QueuedJob, SlotClaim } from './types.js';
+
+/** A slot held by claimSlot(); `open` until released or used by enqueue. */
+class Claim implements SlotClaim {
+  open = true;
+  constructor(
+    readonly queue: InProcessJobQueue,
+    private readonly onRelease: () => void,
+  ) {}
+
+  release(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.onRelease();
+  }
+}
 
 export class InProcessJobQueue implements JobQueue {
   readonly kind = 'in-process' as const;
@@ -9,15 +24,40 @@ export class InProcessJobQueue implements JobQueue {
   private readonly waiting: QueuedJob[] = [];
   private readonly running = new Set<Promise<void>>();
   private readonly known = new Set<string>();
+  /** Slots held by claims, not yet used: counted as busy. */
+  private claimed = 0;
   private readonly shutdown = new AbortController();
   private closed = false;
 
-  async enqueue(job: JobSpec): Promise<void> {
-    if (this.closed) throw new Error('the job queue is closed');
-    if (this.known.has(job.id)) return;
+  async enqueue(job: JobSpec, options: EnqueueOptions = {}): Promise<void> {
+    const claim = options.claim instanceof Claim && options.claim.queue === this && options.claim.open ? options.claim : undefined;
+    if (this.closed) {
+      claim?.release();
+      throw new Error('the job queue is closed');
+    }
+    if (this.known.has(job.id)) {
+      claim?.release();
+      return;
+    }
     this.known.add(job.id);
+    if (claim) {
+      // The claimed slot is this job's: it starts now, ahead of any waiting job.
+      claim.open = false;
+      this.claimed--;
+      this.start(this.handler!, { ...job, attempt: 1 });
+      return;
+    }
     this.waiting.push({ ...job, attempt: 1 });
     this.pump();
+  }
+
+  claimSlot(): SlotClaim | undefined {
+    if (!this.handler || this.closed || this.running.size + this.claimed >= this.concurrency) return undefined;
+    this.claimed++;
+    return new Claim(this, () => {
+      this.claimed--;
+      this.pump();
+    });
   }
 
   async consume(handler: JobHandler, options: ConsumeOptions = {}): Promise<void> {
@@ -39,15 +79,16 @@ export class InProcessJobQueue implements JobQueue {
   private pump(): void {
     const handler = this.handler;
     if (!handler) return;
-    while (this.running.size < this.concurrency && this.waiting.length > 0) {
-      const job = this.waiting.shift()!;
-      const run = this.runOne(handler, job).finally(() => {
-        this.running.delete(run);
-        this.known.delete(job.id);
-        this.pump();
-      });
-      this.running.add(run);
-    }
+    while (this.running.size + this.claimed < this.concurrency && this.waiting.length > 0) this.start(handler, this.waiting.shift()!);
+  }
+
+  private start(handler: JobHandler, job: QueuedJob): void {
+    const run = this.runOne(handler, job).finally(() => {
+      this.running.delete(run);
+      this.known.delete(job.id);
+      this.pump();
+    });
+    this.running.add(run);
   }
 
   private async runOne(handler: JobHandler, job: QueuedJob): Promise<void> {

@@ -5,6 +5,6 @@ export { BullMqJobQueue } from './bullmq-queue.js';
 export type { BullMqOptions } from './bullmq-queue.js';
 export { JobEventHub } from './event-hub.js';
 export { JOB_EVENT_PATTERN, PermanentJobError } from './types.js';
-export type { CloseOptions, ConsumeOptions, JobContext, JobEvent, JobHandler, JobQueue, JobSpec, QueuedJob } from './types.js';
+export type { CloseOptions, ConsumeOptions, EnqueueOptions, JobContext, JobEvent, JobHandler, JobQueue, JobSpec, QueuedJob, SlotClaim } from './types.js';
 export { redisConnectionOptions } from './redis-options.js';
 export type { RedisConnectionOptions } from './redis-options.js';

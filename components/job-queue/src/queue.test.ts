@@ -42,6 +42,33 @@ describe('InProcessJobQueue', () => {
     expect(peak).toBe(2);
   });
 
+  it('holds claimed slots: a claimed job starts at once, others wait, an unused claim is given back', async () => {
+    const queue = new InProcessJobQueue();
+    queues.push(queue);
+    const started: string[] = [];
+    const finish = deferred<void>();
+    await queue.consume(
+      async (job) => {
+        started.push(job.id);
+        await finish.promise;
+      },
+      { concurrency: 2 },
+    );
+    const first = queue.claimSlot();
+    const second = queue.claimSlot();
+    expect(first && second).toBeTruthy();
+    expect(queue.claimSlot()).toBeUndefined();
+    await queue.enqueue({ id: 'waits', kind: 'test', data: {} });
+    expect(started).toEqual([]);
+    await queue.enqueue({ id: 'claimed', kind: 'test', data: {} }, { claim: first });
+    expect(started).toEqual(['claimed']);
+    second!.release();
+    second!.release();
+    expect(started).toEqual(['claimed', 'waits']);
+    expect(queue.claimSlot()).toBeUndefined();
+    finish.resolve();
+  });
+
   it('lets a running job finish on close', async () => {
     const queue = new InProcessJobQueue();
     let finished = false;

@@ -37,9 +37,26 @@ export interface CloseOptions {
   graceMs?: number;
 }
 
+/** A worker slot held for one job about to be enqueued (see JobQueue.claimSlot). */
+export interface SlotClaim {
+  /** Gives the slot back when the job will not be enqueued after all; a no-op once used. */
+  release(): void;
+}
+
+export interface EnqueueOptions {
+  /** A claim from this queue's claimSlot(): the job starts at once, in the claimed slot. */
+  claim?: SlotClaim;
+}
+
 export interface JobQueue {
   readonly kind: 'in-process' | 'bullmq';
-  enqueue(job: JobSpec): Promise<void>;
+  enqueue(job: JobSpec, options?: EnqueueOptions): Promise<void>;
+  /**
+   * Only queues whose consumer runs in this process: holds a free worker slot, if there is one now, so
+   * that the job enqueued with it starts at once instead of waiting behind others. Lets the caller prepare
+   * the job for an immediate start (the query flow reserves it as already running).
+   */
+  claimSlot?(): SlotClaim | undefined;
   /** Starts taking jobs; resolves when the consumer is ready. One consumer per queue object. */
   consume(handler: JobHandler, options?: ConsumeOptions): Promise<void>;
   /** Stops taking jobs, lets running ones finish within the grace period, then hands the rest back. */
