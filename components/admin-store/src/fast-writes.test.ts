@@ -2,7 +2,7 @@
 // the repos), on PGlite and on PostgreSQL.
 import { createFreshDatabase, postgresTestUrl } from '@veil/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fastWrites, openStore, StoreError, type AdminStore, type Dataset, type User } from './index.js';
+import { fastWrites, openStore, PreparedJson, StoreError, type AdminStore, type Dataset, type User } from './index.js';
 
 const METADATA = { source: { kind: 'postgres', connection: 'warehouse', table: 'public.visits' }, columns: { age: { type: 'int', lower: 0, upper: 100 } } };
 
@@ -36,6 +36,15 @@ function suite(open: () => Promise<{ store: AdminStore; cleanup: () => Promise<v
     expect(await writes.finishJob(created.id, { status: 'succeeded', result })).toBe(true);
     expect(await store.jobs.get(created.id)).toMatchObject({ status: 'succeeded', progress: 1, result, error: null, finishedAt: expect.any(Date) });
     expect(await writes.finishJob('no-such-job', { status: 'failed', error: { code: 'x', message: 'y' } })).toBe(false);
+  });
+
+  it('creates a job already running, and stores an answer serialised once', async () => {
+    const writes = fastWrites(store.sql);
+    const created = await writes.createJob({ id: crypto.randomUUID(), kind: 'query', userId: user.id, datasetId: dataset.id, running: true });
+    expect(created).toMatchObject({ status: 'running', progress: 0, startedAt: expect.any(Date), finishedAt: null });
+    const result = { columns: ['a'], rows: [[1.5], [null]] };
+    expect(await writes.finishJob(created.id, { status: 'succeeded', result: new PreparedJson(result) })).toBe(true);
+    expect(await store.jobs.get(created.id)).toMatchObject({ status: 'succeeded', result });
   });
 
   it('appends archive entries; a missing user or dataset is not_found', async () => {

@@ -6,8 +6,11 @@ import { StoreError } from './errors.js';
 import type { Job, JobStatus, NewArchivedQuery, NewJob, SqlQueryable } from './types.js';
 
 export interface FastWrites {
-  /** Creates a job (as JobsRepo.create); throws StoreError 'conflict' when the id is taken. */
-  createJob(input: NewJob): Promise<Job>;
+  /**
+   * Creates a job (as JobsRepo.create), queued or, with `running`, already running (started now);
+   * throws StoreError 'conflict' when the id is taken.
+   */
+  createJob(input: NewJob & { running?: boolean }): Promise<Job>;
   /** Appends an archive entry (as ArchiveRepo.append, without reading it back); returns its id. */
   appendArchive(entry: NewArchivedQuery): Promise<string>;
   /**
@@ -19,9 +22,21 @@ export interface FastWrites {
   startJob(id: string): Promise<boolean>;
 }
 
+/**
+ * A value serialised once for several writes (a job's answer goes to its job row and to the archive):
+ * pass it where a result is expected and its text is bound as is.
+ */
+export class PreparedJson {
+  readonly text: string;
+  constructor(value: unknown) {
+    this.text = JSON.stringify(value);
+  }
+}
+
 export type FinalJobStatus = Extract<JobStatus, 'succeeded' | 'failed' | 'cancelled'>;
 
-const CREATE_JOB = `INSERT INTO "jobs" ("id", "kind", "user_id", "dataset_id", "params") VALUES ($1, $2, $3, $4, $5::jsonb)
+const CREATE_JOB = `INSERT INTO "jobs" ("id", "kind", "user_id", "dataset_id", "params", "status", "started_at")
+VALUES ($1, $2, $3, $4, $5::jsonb, $6::"job_status", CASE WHEN $6::text = 'running' THEN now() END)
 ON CONFLICT ("id") DO NOTHING
 RETURNING "id", "kind", "user_id" AS "userId", "dataset_id" AS "datasetId", "status"::text AS "status", "progress", "params", "result",
   "result_path" AS "resultPath", "error", "created_at" AS "createdAt", "updated_at" AS "updatedAt", "started_at" AS "startedAt", "finished_at" AS "finishedAt"`;
@@ -43,7 +58,7 @@ export function fastWrites(sql: SqlQueryable): FastWrites {
       if (!input.kind) throw new StoreError('invalid', 'a job needs a kind');
       const id = input.id ?? randomUUID();
       const { rows } = await withReferences(`user ${input.userId} or dataset ${input.datasetId}`, () =>
-        sql.query<Job>(CREATE_JOB, [id, input.kind, input.userId, input.datasetId ?? null, jsonText(input.params)]),
+        sql.query<Job>(CREATE_JOB, [id, input.kind, input.userId, input.datasetId ?? null, jsonText(input.params), input.running ? 'running' : 'queued']),
       );
       if (!rows[0]) throw new StoreError('conflict', `job ${id} already exists`);
       return rows[0];
@@ -76,5 +91,6 @@ async function withReferences<T>(references: string, write: () => Promise<T>): P
 
 /** JSON text for a json or jsonb parameter; undefined and null are SQL NULL (as the Prisma repos store them). */
 function jsonText(value: unknown): string | null {
+  if (value instanceof PreparedJson) return value.text;
   return value === undefined || value === null ? null : JSON.stringify(value);
 }

@@ -6,7 +6,7 @@ export { applyMigrations, readMigrations, MIGRATIONS_DIR } from './migrate.js';
 export type { Migration, MigrationResult } from './migrate.js';
 export { pgPoolExecutor, pgliteExecutor } from './sql.js';
 export { StoreError } from './errors.js';
-export { fastWrites } from './fast-writes.js';
+export { fastWrites, PreparedJson } from './fast-writes.js';
 export type { FastWrites, FinalJobStatus } from './fast-writes.js';
 export type { StoreErrorCode } from './errors.js';
 export { parseApiKeyToken, API_KEY_TOKEN_PREFIX } from './api-keys.js';
