@@ -3,7 +3,7 @@
 // Idempotency-Key gets the first job's outcome.
 import type { Job } from '@veil/admin-store';
 import { QueryError } from '@veil/query-execution';
-import type { PrivacyRequest, QueryAnswer } from '@veil/query-execution';
+import type { Admission, PrivacyRequest, QueryAnswer } from '@veil/query-execution';
 import type { ApiDeps } from './deps.js';
 
 export interface Outcome {
@@ -12,13 +12,31 @@ export interface Outcome {
 }
 
 export async function answerQuery(deps: ApiDeps, userId: string, dataset: string, sql: string, privacy: PrivacyRequest, idempotencyKey?: string): Promise<Outcome> {
-  const admission = await deps.flow.admit(userId, dataset, sql, privacy, idempotencyKey);
+  // When this process runs the worker and a slot is free, the job is admitted ready to start (see
+  // AdmitOptions.startsNow) and enqueued into that slot.
+  const claim = deps.queue.claimSlot?.();
+  let admission: Admission;
+  try {
+    admission = await deps.flow.admit(userId, dataset, sql, privacy, idempotencyKey, { startsNow: claim !== undefined });
+  } catch (error) {
+    claim?.release();
+    throw error;
+  }
   const job = admission.job;
   const settled = settledOutcome(job);
+  if (settled || !admission.fresh) claim?.release();
   if (settled) return settled;
   // Subscribe before enqueueing, so a fast job's completion cannot slip past.
   const ending = deps.events.waitForEnd(job.id, deps.settings.syncWaitMs);
-  await deps.queue.enqueue({ id: job.id, kind: job.kind, data: admission.reservation ?? {} });
+  try {
+    await deps.queue.enqueue({ id: job.id, kind: job.kind, data: admission.reservation ?? {} }, { claim });
+  } catch (error) {
+    if (!admission.fresh) throw error;
+    // The queue is closing: nothing ran, so nothing is charged.
+    const refusal = new QueryError('cancelled', 'the server is shutting down; nothing was charged, try again');
+    await deps.flow.withdraw(admission, refusal);
+    throw refusal;
+  }
   const event = await ending;
   if (event?.type === 'completed') return { status: 200, body: withJob(event.result as QueryAnswer, job.id) };
   if (event?.type === 'failed') throw QueryError.fromBody(event.error);

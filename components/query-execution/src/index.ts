@@ -1,7 +1,7 @@
 // Public interface of @veil/query-execution: the query protocol shared by the API and the worker
 // (plan → reserve → run → commit or release → archive), its errors, and the adapter pool.
 export { QueryFlow, QUERY_JOB_KIND } from './query-flow.js';
-export type { Admission, Estimate, QueryAnswer, QueryFlowDeps, QueryJobHint, QueryJobParams } from './query-flow.js';
+export type { Admission, AdmitOptions, Estimate, QueryAnswer, QueryFlowDeps, QueryJobHint, QueryJobParams } from './query-flow.js';
 export { AdapterPool } from './adapter-pool.js';
 export { QueryError, statusOf } from './errors.js';
 export type { ErrorBody, QueryErrorCode } from './errors.js';

@@ -34,7 +34,7 @@ export function ledgerPort(ledger: BudgetLedger): BudgetLedgerPort {
           cost: input.cost,
           idempotencyKey: input.key,
           ttlMs: input.ttlMs,
-          startRunning: false,
+          startRunning: input.running ?? false,
         });
         const r = outcome.reservation;
         return { reservationId: r.id, state: r.state, cost: r.cost, replayed: outcome.kind === 'replay' };

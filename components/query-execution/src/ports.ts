@@ -66,10 +66,11 @@ export interface BudgetLedgerPort {
   getBudget(userId: string, datasetId: string): Promise<BudgetView | null>;
   setGrant(userId: string, datasetId: string, grant: { epsilon: string; delta: string; mode?: 'zcdp' | 'basic' }): Promise<BudgetView>;
   /**
-   * Atomic conditional reservation in state `reserved` (data not read yet). The same `key` (the job id)
-   * returns the first reservation, whatever its state now. Throws QueryError budget_exhausted.
+   * Atomic conditional reservation in state `reserved` (data not read yet), or `running` with `running`
+   * (data about to be read: for a job that starts at once; markRunning is then not needed). The same `key`
+   * (the job id) returns the first reservation, whatever its state now. Throws QueryError budget_exhausted.
    */
-  reserve(input: { userId: string; datasetId: string; cost: PrivacyCost; key: string; ttlMs: number }): Promise<HeldReservation>;
+  reserve(input: { userId: string; datasetId: string; cost: PrivacyCost; key: string; ttlMs: number; running?: boolean }): Promise<HeldReservation>;
   /** Declares that private data is about to be read; false when the reservation is no longer open. */
   markRunning(reservationId: string, ttlMs: number): Promise<boolean>;
   commit(reservationId: string): Promise<void>;

@@ -5,9 +5,11 @@
 // charged at most once and its answer is released at most once.
 // On success the commit and the job row's answer (what retries replay) are written together before the
 // answer is handed back; the archive entry is written right after, off the answer's path (README "Latency").
+// A job that starts at once in this process (the caller holds a worker slot) is reserved and recorded as
+// running at admission, which saves the worker a round of writes before it reads data.
 import { randomUUID } from 'node:crypto';
 import type { AdminStore, Dataset, FastWrites, Job } from '@veil/admin-store';
-import { fastWrites, StoreError } from '@veil/admin-store';
+import { fastWrites, PreparedJson, StoreError } from '@veil/admin-store';
 import type { DatasetAdapter } from '@veil/dataset-adapters';
 import { AdapterError } from '@veil/dataset-adapters';
 import type { PrivacyCost } from '@veil/mechanisms';
@@ -43,6 +45,15 @@ export interface QueryJobParams {
   cost: PrivacyCost;
 }
 
+export interface AdmitOptions {
+  /**
+   * The caller holds a worker slot of this process (JobQueue.claimSlot) and enqueues the job with it right
+   * away: the reservation is made `running` and the job row created running, so the worker goes straight to
+   * the data. If the job is not enqueued after all, hand it back with `withdraw`.
+   */
+  startsNow?: boolean;
+}
+
 export interface Admission {
   job: Job;
   /** False when an Idempotency-Key matched an earlier job: nothing new was reserved. */
@@ -76,8 +87,13 @@ interface AdmittedJob {
   dataset: Dataset;
   plan: PlannedQuery;
   reservationId: string;
+  /** Reserved as running (AdmitOptions.startsNow): the worker skips markRunning. */
+  running: boolean;
   at: number;
 }
+
+/** Dataset ids by name kept for reading a grant alongside its dataset; cleared when full. */
+const DATASET_IDS_MAX = 10_000;
 
 /** How long after admission a job's plan is reused as is (the queue hands it over within milliseconds). */
 const ADMITTED_REUSE_MS = 1_000;
@@ -90,15 +106,25 @@ export class QueryFlow {
   private readonly pendingWrites = new Set<Promise<void>>();
   /** Jobs this process admitted moments ago, with their plan (see takeAdmitted). */
   private readonly justAdmitted = new Map<string, AdmittedJob>();
+  /** The id each dataset name had last time (see grantedDataset). */
+  private readonly datasetIds = new Map<string, string>();
 
   constructor(private readonly deps: QueryFlowDeps) {
     this.writes = fastWrites(deps.store.sql);
   }
 
-  /** The dataset, if `userId` holds a grant on it; otherwise not_found, whether or not it exists. */
+  /**
+   * The dataset, if `userId` holds a grant on it; otherwise not_found, whether or not it exists. The grant
+   * is read alongside the dataset under the id the name had last time, and read again if the id changed.
+   */
   async grantedDataset(userId: string, name: string): Promise<{ dataset: Dataset; budget: BudgetView }> {
-    const dataset = await this.deps.store.datasets.get(name);
-    const budget = dataset ? await this.deps.ledger.getBudget(userId, dataset.id) : null;
+    const knownId = this.datasetIds.get(name);
+    const [dataset, early] = await Promise.all([this.deps.store.datasets.get(name), knownId ? this.deps.ledger.getBudget(userId, knownId) : null]);
+    if (dataset && dataset.id !== knownId) {
+      if (this.datasetIds.size >= DATASET_IDS_MAX) this.datasetIds.clear();
+      this.datasetIds.set(name, dataset.id);
+    }
+    const budget = !dataset ? null : dataset.id === knownId ? early : await this.deps.ledger.getBudget(userId, dataset.id);
     if (!dataset || !budget) throw new QueryError('not_found', `no dataset named "${name}" is available to you`);
     return { dataset, budget };
   }
@@ -113,7 +139,7 @@ export class QueryFlow {
    * API side: plans the query, records the job and reserves its charge. Throws bad_query,
    * budget_exhausted or idempotency_conflict; on success the caller enqueues the job when it is not final.
    */
-  async admit(userId: string, datasetName: string, sql: string, privacy: PrivacyRequest, idempotencyKey?: string): Promise<Admission> {
+  async admit(userId: string, datasetName: string, sql: string, privacy: PrivacyRequest, idempotencyKey?: string, options: AdmitOptions = {}): Promise<Admission> {
     const { dataset } = await this.grantedDataset(userId, datasetName);
     let plan: PlannedQuery;
     try {
@@ -125,15 +151,19 @@ export class QueryFlow {
     const fingerprint = requestFingerprint(dataset.id, sql, privacy);
     const jobId = idempotencyKey ? jobIdForKey(userId, idempotencyKey) : randomUUID();
     const params: QueryJobParams = { sql, epsilon: privacy.epsilon, delta: privacy.delta, fingerprint, cost: plan.cost };
+    const running = options.startsNow === true;
     // The job row and the reservation are independent writes keyed by the same id: made at once. A replayed
     // key finds its first reservation in the ledger too, so nothing is charged twice either way.
     const [created, reserved] = await Promise.allSettled([
-      this.createJob(jobId, userId, dataset.id, params),
-      this.deps.ledger.reserve({ userId, datasetId: dataset.id, cost: plan.cost, key: jobId, ttlMs: this.deps.reservationTtlMs }),
+      this.createJob(jobId, userId, dataset.id, params, running),
+      this.deps.ledger.reserve({ userId, datasetId: dataset.id, cost: plan.cost, key: jobId, ttlMs: running ? this.runningTtlMs() : this.deps.reservationTtlMs, running }),
     ]);
     if (created.status === 'rejected') {
-      // A reservation without its job row: return it now rather than when the sweeper finds it.
-      if (reserved.status === 'fulfilled' && !reserved.value.replayed && reserved.value.state === 'reserved') await this.deps.ledger.release(reserved.value.reservationId).catch(() => undefined);
+      // A reservation of ours without its job row (no data read): return it now rather than when the sweeper
+      // finds it, which would commit a running one.
+      if (reserved.status === 'fulfilled' && !reserved.value.replayed && (reserved.value.state === 'reserved' || reserved.value.state === 'running')) {
+        await this.deps.ledger.release(reserved.value.reservationId).catch(() => undefined);
+      }
       throw created.reason;
     }
     const admission = created.value;
@@ -144,9 +174,27 @@ export class QueryFlow {
       await this.archive(userId, dataset.id, sql, null, { error: outcomeOf(error) });
       throw error;
     }
+    // An earlier attempt's reservation (same key, its job row lost): no hint, so the worker asks the ledger
+    // what state it is in and never reads data under a reservation that may already have read it.
+    if (reserved.value.replayed) return admission;
     const reservation = { reservationId: reserved.value.reservationId, cost: reserved.value.cost, datasetId: dataset.id };
-    this.rememberAdmitted({ job: admission.job, dataset, plan, reservationId: reservation.reservationId, at: Date.now() });
+    this.rememberAdmitted({ job: admission.job, dataset, plan, reservationId: reservation.reservationId, running: reserved.value.state === 'running', at: Date.now() });
     return { ...admission, reservation };
+  }
+
+  /**
+   * Hands back a fresh admission that will not run after all (its job could not be enqueued): the
+   * reservation is released, since no data was read, and the job cancelled.
+   */
+  async withdraw(admission: Admission, reason: QueryError): Promise<void> {
+    this.justAdmitted.delete(admission.job.id);
+    if (admission.reservation) await this.deps.ledger.release(admission.reservation.reservationId);
+    await this.writes.finishJob(admission.job.id, { status: 'cancelled', error: { code: reason.code, message: reason.message } });
+  }
+
+  /** How long a running reservation lasts before the sweeper commits it: the query's time and a margin. */
+  private runningTtlMs(): number {
+    return this.deps.queryTimeoutMs + this.deps.reservationTtlMs;
   }
 
   private rememberAdmitted(admitted: AdmittedJob): void {
@@ -169,9 +217,9 @@ export class QueryFlow {
     return admitted && admitted.reservationId === hint.reservationId && Date.now() - admitted.at <= ADMITTED_REUSE_MS ? admitted : undefined;
   }
 
-  private async createJob(jobId: string, userId: string, datasetId: string, params: QueryJobParams): Promise<Admission> {
+  private async createJob(jobId: string, userId: string, datasetId: string, params: QueryJobParams, running: boolean): Promise<Admission> {
     try {
-      return { job: await this.writes.createJob({ id: jobId, kind: QUERY_JOB_KIND, userId, datasetId, params }), fresh: true };
+      return { job: await this.writes.createJob({ id: jobId, kind: QUERY_JOB_KIND, userId, datasetId, params, running }), fresh: true };
     } catch (error) {
       if (!(error instanceof StoreError && error.code === 'conflict')) throw error;
     }
@@ -196,9 +244,16 @@ export class QueryFlow {
   async run(jobId: string, signal: AbortSignal, hint?: QueryJobHint): Promise<QueryAnswer> {
     const admitted = hint ? this.takeAdmitted(jobId, hint) : undefined;
     if (hint && admitted) {
-      if (signal.aborted) throw new QueryError('cancelled', 'the worker is shutting down');
-      const held: HeldReservation = { reservationId: admitted.reservationId, cost: hint.cost, state: 'reserved' };
-      return this.start(admitted.job, admitted.dataset, (admitted.job.params as QueryJobParams).sql, admitted.plan, held, signal);
+      const { job, dataset, plan } = admitted;
+      const sql = (job.params as QueryJobParams).sql;
+      const held: HeldReservation = { reservationId: admitted.reservationId, cost: hint.cost, state: admitted.running ? 'running' : 'reserved' };
+      if (signal.aborted) {
+        // A running reservation left alone would be committed by the sweeper: nothing was read, release it.
+        if (admitted.running) return this.release(job, held, shuttingDown(), dataset, sql);
+        throw shuttingDown();
+      }
+      if (admitted.running) return this.execute(job, dataset, sql, plan, held, signal);
+      return this.start(job, dataset, sql, plan, held, signal);
     }
     // With the API's hint the dataset is read alongside the job (one round trip instead of two).
     const [job, hinted] = await Promise.all([this.deps.store.jobs.get(jobId), hint ? this.deps.store.datasets.getById(hint.datasetId) : null]);
@@ -213,7 +268,7 @@ export class QueryFlow {
     // marked running was started by an earlier attempt: the ledger's state says whether it may have read data.
     const held: HeldReservation = hint && job.status === 'queued' ? { reservationId: hint.reservationId, cost: hint.cost, state: 'reserved' } : await this.heldFor(job, dataset, params);
     if (held.state !== 'reserved') return this.closed(job, held, dataset, params.sql);
-    if (signal.aborted) throw new QueryError('cancelled', 'the worker is shutting down');
+    if (signal.aborted) throw shuttingDown();
 
     let plan: PlannedQuery;
     try {
@@ -229,15 +284,9 @@ export class QueryFlow {
 
   /** Tells the ledger, and the job row, before any data is read; then runs the query. */
   private async start(job: Job, dataset: Dataset, sql: string, plan: PlannedQuery, held: HeldReservation, signal: AbortSignal): Promise<QueryAnswer> {
-    // The budget shown with the answer is read here: a commit leaves the grant's used total (committed +
-    // reserved) unchanged, and what remains is computed from that total alone.
-    const [open, , budget] = await Promise.all([
-      this.deps.ledger.markRunning(held.reservationId, this.deps.queryTimeoutMs + this.deps.reservationTtlMs),
-      this.writes.startJob(job.id),
-      this.deps.ledger.getBudget(job.userId, dataset.id),
-    ]);
+    const [open] = await Promise.all([this.deps.ledger.markRunning(held.reservationId, this.runningTtlMs()), this.writes.startJob(job.id)]);
     if (!open) return this.closed(job, await this.heldFor(job, dataset, job.params as QueryJobParams), dataset, sql);
-    return this.execute(job, dataset, sql, plan, held, signal, budget);
+    return this.execute(job, dataset, sql, plan, { ...held, state: 'running' }, signal);
   }
 
   /** The job's reservation, by its key: replays the API's, or makes it if the API stopped right before. */
@@ -256,7 +305,13 @@ export class QueryFlow {
     return this.lost(job, held, dataset, sql);
   }
 
-  private async execute(job: Job, dataset: Dataset, sql: string, plan: PlannedQuery, held: HeldReservation, signal: AbortSignal, budget: BudgetView | null): Promise<QueryAnswer> {
+  /** Runs a query whose reservation is running. */
+  private async execute(job: Job, dataset: Dataset, sql: string, plan: PlannedQuery, held: HeldReservation, signal: AbortSignal): Promise<QueryAnswer> {
+    // The budget shown with the answer is read while the engine runs: our reservation already counts in the
+    // grant's used total (committed + held), a commit leaves that total unchanged, and what remains is
+    // computed from it alone.
+    const budgetRead = this.deps.ledger.getBudget(job.userId, dataset.id);
+    budgetRead.catch(() => undefined); // awaited below; not an unhandled rejection if the engine fails first
     let touched = false;
     let answer;
     try {
@@ -269,6 +324,7 @@ export class QueryFlow {
       await this.deps.ledger.commit(held.reservationId);
       return this.fail(job, asQueryError(error), dataset, sql, held.cost);
     }
+    const budget = await budgetRead.catch(() => this.deps.ledger.getBudget(job.userId, dataset.id));
     const result: QueryAnswer = {
       columns: answer.columns,
       rows: jsonSafeRows(answer.rows),
@@ -278,9 +334,11 @@ export class QueryFlow {
       remaining: budget?.remaining ?? { delta: '0' },
     };
     // Charged, and the answer stored for retries (the job row), both before anyone sees it; a job row that
-    // says succeeded beside a reservation still running is committed by the sweeper. The archive follows.
-    await Promise.all([this.deps.ledger.commit(held.reservationId), this.writes.finishJob(job.id, { status: 'succeeded', result })]);
-    this.afterAnswer(job.id, () => this.archive(job.userId, dataset.id, sql, held.cost, { result }));
+    // says succeeded beside a reservation still running is committed by the sweeper. The archive follows,
+    // with the same JSON text.
+    const stored = new PreparedJson(result);
+    await Promise.all([this.deps.ledger.commit(held.reservationId), this.writes.finishJob(job.id, { status: 'succeeded', result: stored })]);
+    this.afterAnswer(job.id, () => this.archive(job.userId, dataset.id, sql, held.cost, { result: stored }));
     return result;
   }
 
@@ -292,9 +350,12 @@ export class QueryFlow {
     await Promise.all([...this.pendingWrites]);
   }
 
-  /** A write off the answer's path: retried a few times, then logged (ids and error codes only). */
+  /**
+   * A write off the answer's path: started once the answer is on its way (setImmediate: after the reply is
+   * written), retried a few times, then logged (ids and error codes only).
+   */
   private afterAnswer(jobId: string, write: () => Promise<unknown>): void {
-    const pending = retried(write).catch((error: unknown) => {
+    const pending = new Promise((resolve) => setImmediate(resolve)).then(() => retried(write)).catch((error: unknown) => {
       process.stderr.write(`veil: the archive entry of query job ${jobId} could not be written (${errorCode(error)})\n`);
     });
     this.pendingWrites.add(pending);
@@ -381,6 +442,10 @@ function touchTracking(adapter: DatasetAdapter, onTouch: () => void): DatasetAda
 /** Field by field: the stored copy went through JSON storage, which may reorder keys. */
 function sameCost(a: PrivacyCost, b: PrivacyCost): boolean {
   return a.epsilon === b.epsilon && a.delta === b.delta && a.rho === b.rho && a.rhoDelta === b.rhoDelta;
+}
+
+function shuttingDown(): QueryError {
+  return new QueryError('cancelled', 'the worker is shutting down');
 }
 
 function outcomeOf(error: unknown): Outcome {
