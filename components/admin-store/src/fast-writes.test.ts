@@ -2,7 +2,7 @@
 // the repos), on PGlite and on PostgreSQL.
 import { createFreshDatabase, postgresTestUrl } from '@veil/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fastWrites, openStore, PreparedJson, StoreError, type AdminStore, type Dataset, type User } from './index.js';
+import { fastWrites, JsonText, openStore, StoreError, type AdminStore, type Dataset, type User } from './index.js';
 
 const METADATA = { source: { kind: 'postgres', connection: 'warehouse', table: 'public.visits' }, columns: { age: { type: 'int', lower: 0, upper: 100 } } };
 
@@ -36,15 +36,31 @@ function suite(open: () => Promise<{ store: AdminStore; cleanup: () => Promise<v
     expect(await writes.finishJob(created.id, { status: 'succeeded', result })).toBe(true);
     expect(await store.jobs.get(created.id)).toMatchObject({ status: 'succeeded', progress: 1, result, error: null, finishedAt: expect.any(Date) });
     expect(await writes.finishJob('no-such-job', { status: 'failed', error: { code: 'x', message: 'y' } })).toBe(false);
+    // A final job stays final: a late failure cannot overwrite the stored answer.
+    expect(await writes.finishJob(created.id, { status: 'failed', error: { code: 'answer_lost', message: 'late' } })).toBe(false);
+    expect(await store.jobs.get(created.id)).toMatchObject({ status: 'succeeded', result, error: null });
   });
 
-  it('creates a job already running, and stores an answer serialised once', async () => {
+  it('creates a job already running; finishes it and archives its outcome in one statement', async () => {
     const writes = fastWrites(store.sql);
     const created = await writes.createJob({ id: crypto.randomUUID(), kind: 'query', userId: user.id, datasetId: dataset.id, running: true });
     expect(created).toMatchObject({ status: 'running', progress: 0, startedAt: expect.any(Date), finishedAt: null });
     const result = { columns: ['a'], rows: [[1.5], [null]] };
-    expect(await writes.finishJob(created.id, { status: 'succeeded', result: new PreparedJson(result) })).toBe(true);
-    expect(await store.jobs.get(created.id)).toMatchObject({ status: 'succeeded', result });
+    const entry = { userId: user.id, datasetId: dataset.id, queryText: 'SELECT 4', cost: { epsilon: '0.5' } };
+    expect(await writes.finishJobAndArchive(created.id, { status: 'succeeded', result: new JsonText(JSON.stringify(result)) }, entry)).toBe(true);
+    expect(await store.jobs.get(created.id)).toMatchObject({ status: 'succeeded', progress: 1, result });
+    const archived = (await store.archive.listForUser(user.id)).find((e) => e.queryText === 'SELECT 4');
+    expect(archived).toMatchObject({ cost: { epsilon: '0.5' }, result, error: null });
+
+    const error = { code: 'timeout', message: 'too slow' };
+    expect(await writes.finishJobAndArchive('no-such-job', { status: 'failed', error }, { ...entry, queryText: 'SELECT 5' })).toBe(false);
+    expect((await store.archive.listForUser(user.id)).some((e) => e.queryText === 'SELECT 5')).toBe(false);
+  });
+
+  it('reads a dataset by name as the Prisma repo does', async () => {
+    const writes = fastWrites(store.sql);
+    expect(await writes.datasetByName(dataset.name)).toEqual(await store.datasets.get(dataset.name));
+    expect(await writes.datasetByName('no_such_dataset')).toBeNull();
   });
 
   it('appends archive entries; a missing user or dataset is not_found', async () => {
