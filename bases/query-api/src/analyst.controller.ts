@@ -71,7 +71,9 @@ export class AnalystController {
     try {
       const outcome = await answerQuery(this.deps, user.id, datasetName, sql, privacyRequest(epsilon, delta), idempotencyKey);
       void reply.status(outcome.status);
-      return outcome.body;
+      if (outcome.json === undefined) return outcome.body;
+      void reply.header('content-type', 'application/json; charset=utf-8');
+      return outcome.json;
     } catch (error) {
       // Not a DP query on a granted dataset: on the caller's own derived dataset (synthetic data it paid for) a
       // query is post-processing, exact and free. Looked up only here, so DP queries pay no extra read for it.

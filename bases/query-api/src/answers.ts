@@ -9,6 +9,8 @@ import type { ApiDeps } from './deps.js';
 export interface Outcome {
   status: number;
   body: unknown;
+  /** `body` as JSON text, when it was serialised already (send this instead). */
+  json?: string;
 }
 
 export async function answerQuery(deps: ApiDeps, userId: string, dataset: string, sql: string, privacy: PrivacyRequest, idempotencyKey?: string): Promise<Outcome> {
@@ -38,7 +40,7 @@ export async function answerQuery(deps: ApiDeps, userId: string, dataset: string
     throw refusal;
   }
   const event = await ending;
-  if (event?.type === 'completed') return { status: 200, body: withJob(event.result as QueryAnswer, job.id) };
+  if (event?.type === 'completed') return answered(deps, event.result as QueryAnswer, job.id);
   if (event?.type === 'failed') throw QueryError.fromBody(event.error);
   // No event in time (or it was missed): the store has the last word.
   const latest = await deps.store.jobs.get(job.id);
@@ -53,6 +55,13 @@ function settledOutcome(job: Job): Outcome | undefined {
 
 function withJob(answer: QueryAnswer, jobId: string) {
   return { ...answer, jobId };
+}
+
+/** A fresh answer of this process comes with its JSON text (made once, also stored): reused with the job id. */
+function answered(deps: ApiDeps, answer: QueryAnswer, jobId: string): Outcome {
+  const text = deps.flow.answerJson(answer);
+  const json = text?.endsWith('}') ? `${text.slice(0, -1)},"jobId":${JSON.stringify(jobId)}}` : undefined;
+  return { status: 200, body: withJob(answer, jobId), json };
 }
 
 function accepted(jobId: string): Outcome {

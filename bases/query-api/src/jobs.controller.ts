@@ -53,8 +53,9 @@ export class JobsController implements BeforeApplicationShutdown {
     };
     const unsubscribe = this.deps.events.subscribe(id, (event: JobEvent) => {
       if (event.type === 'progress') return void send('progress', { jobId: id, progress: event.progress });
-      // The final event is re-read from the store, so the stream ends with the same view as GET /v1/jobs/{id}.
-      void this.deps.store.jobs.get(id).then((latest) => latest && endWith(latest), finish);
+      // The final event is re-read from the store (once its writes landed), so the stream ends with the same
+      // view as GET /v1/jobs/{id}.
+      void this.settledJob(id).then((latest) => latest && endWith(latest), finish);
     });
     const endWith = (latest: Job) => {
       if (closed) return;
@@ -72,9 +73,15 @@ export class JobsController implements BeforeApplicationShutdown {
 
   private async ownJob(request: FastifyRequest, id: string): Promise<Job> {
     const { user } = principalOf(request);
-    const job = UUID.test(id) ? await this.deps.store.jobs.get(id) : null;
+    const job = UUID.test(id) ? await this.settledJob(id) : null;
     if (!job || job.userId !== user.id) throw notFound(`no job ${id} of yours`);
     return job;
+  }
+
+  /** The job row, after this process's final writes for it (an answer just handed back) have landed. */
+  private async settledJob(id: string): Promise<Job | null> {
+    await this.deps.flow.jobSettled(id);
+    return this.deps.store.jobs.get(id);
   }
 }
 

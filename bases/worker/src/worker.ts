@@ -49,7 +49,12 @@ async function runJob(deps: WorkerDeps, logger: Logger, job: QueuedJob, ctx: Job
   await emit(deps, logger, { type: 'progress', jobId: job.id, progress: 0 });
   try {
     const answer = await deps.flow.run(job.id, ctx.signal, hintOf(job.data));
+    // The answer's commit and stored copy may still be landing (QueryFlow.jobSettled). An API in this process
+    // reads after them; one in another process cannot, so there the event waits for them.
+    if (deps.queue.kind !== 'in-process') await deps.flow.jobSettled(job.id);
     await emit(deps, logger, { type: 'completed', jobId: job.id, result: answer });
+    // The job stays ours until those writes land, so the queue cannot hand it out again.
+    await deps.flow.jobSettled(job.id);
     return { ok: true };
   } catch (error) {
     if (error instanceof QueryError) {

@@ -3,13 +3,14 @@
 //   commit (also if delivering fails) or release (only if the data was never touched) → archive.
 // The job id is the ledger's idempotency key, so every retry of a job finds the same reservation: a job is
 // charged at most once and its answer is released at most once.
-// On success the commit and the job row's answer (what retries replay) are written together before the
-// answer is handed back; the archive entry is written right after, off the answer's path (README "Latency").
+// On success the answer is handed back while the commit and the job row's answer (what retries replay)
+// with its archive entry land: the reservation is already running, so the charge holds either way
+// (README "Latency").
 // A job that starts at once in this process (the caller holds a worker slot) is reserved and recorded as
 // running at admission, which saves the worker a round of writes before it reads data.
 import { randomUUID } from 'node:crypto';
 import type { AdminStore, Dataset, FastWrites, Job } from '@veil/admin-store';
-import { fastWrites, PreparedJson, StoreError } from '@veil/admin-store';
+import { fastWrites, JsonText, StoreError } from '@veil/admin-store';
 import type { DatasetAdapter } from '@veil/dataset-adapters';
 import { AdapterError } from '@veil/dataset-adapters';
 import type { PrivacyCost } from '@veil/mechanisms';
@@ -81,6 +82,15 @@ export interface QueryFlowDeps {
 
 type Outcome = { code: string; message: string };
 
+/** What admit() was asked, handed to the step that reserves and records. */
+interface AdmissionRequest {
+  userId: string;
+  sql: string;
+  privacy: PrivacyRequest;
+  idempotencyKey: string | undefined;
+  running: boolean;
+}
+
 /** A job as admitted by this process: what its worker needs to start it without reading it back. */
 interface AdmittedJob {
   job: Job;
@@ -92,8 +102,8 @@ interface AdmittedJob {
   at: number;
 }
 
-/** Dataset ids by name kept for reading a grant alongside its dataset; cleared when full. */
-const DATASET_IDS_MAX = 10_000;
+/** Datasets as last read, by name (see knownDatasets); cleared when full. */
+const KNOWN_DATASETS_MAX = 1_000;
 
 /** How long after admission a job's plan is reused as is (the queue hands it over within milliseconds). */
 const ADMITTED_REUSE_MS = 1_000;
@@ -102,12 +112,17 @@ const ADMITTED_MAX = 1_000;
 export class QueryFlow {
   /** The job and archive writes of the hot path, as raw SQL (big JSON answers are slow through Prisma). */
   private readonly writes: FastWrites;
-  /** Writes made after an answer was handed back, until they land. */
-  private readonly pendingWrites = new Set<Promise<void>>();
+  /** Final writes of answers already handed back, by job id, until they land (see execute). */
+  private readonly landing = new Map<string, Promise<void>>();
+  /** Each answer's JSON text, made once for the stored answer and for the HTTP reply (see answerJson). */
+  private readonly answerTexts = new WeakMap<QueryAnswer, string>();
   /** Jobs this process admitted moments ago, with their plan (see takeAdmitted). */
   private readonly justAdmitted = new Map<string, AdmittedJob>();
-  /** The id each dataset name had last time (see grantedDataset). */
-  private readonly datasetIds = new Map<string, string>();
+  /**
+   * Each dataset as this process last read it, by name: lets a query be planned before the dataset is read
+   * again, the read then running alongside the reservation and checked before any data is touched.
+   */
+  private readonly knownDatasets = new Map<string, Dataset>();
 
   constructor(private readonly deps: QueryFlowDeps) {
     this.writes = fastWrites(deps.store.sql);
@@ -118,15 +133,23 @@ export class QueryFlow {
    * is read alongside the dataset under the id the name had last time, and read again if the id changed.
    */
   async grantedDataset(userId: string, name: string): Promise<{ dataset: Dataset; budget: BudgetView }> {
-    const knownId = this.datasetIds.get(name);
-    const [dataset, early] = await Promise.all([this.deps.store.datasets.get(name), knownId ? this.deps.ledger.getBudget(userId, knownId) : null]);
-    if (dataset && dataset.id !== knownId) {
-      if (this.datasetIds.size >= DATASET_IDS_MAX) this.datasetIds.clear();
-      this.datasetIds.set(name, dataset.id);
-    }
+    const knownId = this.knownDatasets.get(name)?.id;
+    const [dataset, early] = await Promise.all([this.readDataset(name), knownId ? this.deps.ledger.getBudget(userId, knownId) : null]);
     const budget = !dataset ? null : dataset.id === knownId ? early : await this.deps.ledger.getBudget(userId, dataset.id);
-    if (!dataset || !budget) throw new QueryError('not_found', `no dataset named "${name}" is available to you`);
+    if (!dataset || !budget) throw notAvailable(name);
     return { dataset, budget };
+  }
+
+  /** Reads a dataset by name and remembers it (see knownDatasets). */
+  private async readDataset(name: string): Promise<Dataset | null> {
+    const dataset = await this.writes.datasetByName(name);
+    if (!dataset) {
+      this.knownDatasets.delete(name);
+      return null;
+    }
+    if (this.knownDatasets.size >= KNOWN_DATASETS_MAX) this.knownDatasets.clear();
+    this.knownDatasets.set(name, dataset);
+    return dataset;
   }
 
   async estimate(userId: string, datasetName: string, sql: string, privacy: PrivacyRequest): Promise<Estimate> {
@@ -140,46 +163,91 @@ export class QueryFlow {
    * budget_exhausted or idempotency_conflict; on success the caller enqueues the job when it is not final.
    */
   async admit(userId: string, datasetName: string, sql: string, privacy: PrivacyRequest, idempotencyKey?: string, options: AdmitOptions = {}): Promise<Admission> {
+    const request: AdmissionRequest = { userId, sql, privacy, idempotencyKey, running: options.startsNow === true };
+    // A dataset read before and a query that plans on it: the dataset is read again alongside the
+    // reservation (reserveAndRecord checks it). Otherwise the grant is checked first, so that a dataset the
+    // caller may not see is a 404 before a planning error could tell that it exists.
+    const known = this.knownDatasets.get(datasetName);
+    const plan = known ? await this.plan(known, sql, privacy).catch(() => undefined) : undefined;
+    if (known && plan) return this.reserveAndRecord(request, known, plan, true);
     const { dataset } = await this.grantedDataset(userId, datasetName);
-    let plan: PlannedQuery;
+    let checked: PlannedQuery;
     try {
-      plan = await this.plan(dataset, sql, privacy);
+      checked = await this.plan(dataset, sql, privacy);
     } catch (error) {
       await this.archive(userId, dataset.id, sql, null, { error: outcomeOf(error) });
       throw error;
     }
-    const fingerprint = requestFingerprint(dataset.id, sql, privacy);
-    const jobId = idempotencyKey ? jobIdForKey(userId, idempotencyKey) : randomUUID();
-    const params: QueryJobParams = { sql, epsilon: privacy.epsilon, delta: privacy.delta, fingerprint, cost: plan.cost };
-    const running = options.startsNow === true;
-    // The job row and the reservation are independent writes keyed by the same id: made at once. A replayed
-    // key finds its first reservation in the ledger too, so nothing is charged twice either way.
-    const [created, reserved] = await Promise.allSettled([
+    return this.reserveAndRecord(request, dataset, checked, false);
+  }
+
+  /**
+   * Records the job and reserves its charge, at once: both are keyed by the job id, and a replayed key finds
+   * its first reservation in the ledger too, so nothing is charged twice either way. With `reread`, the
+   * dataset is read at the same time and the admission stands only if the query still plans to the same
+   * cost on it; nothing has been read from the data by then.
+   */
+  private async reserveAndRecord(request: AdmissionRequest, dataset: Dataset, plan: PlannedQuery, reread: boolean): Promise<Admission> {
+    const { userId, sql, privacy, running } = request;
+    const jobId = request.idempotencyKey ? jobIdForKey(userId, request.idempotencyKey) : randomUUID();
+    const params: QueryJobParams = { sql, epsilon: privacy.epsilon, delta: privacy.delta, fingerprint: requestFingerprint(dataset.id, sql, privacy), cost: plan.cost };
+    const [current, created, reserved] = await Promise.allSettled([
+      reread ? this.readDataset(dataset.name) : dataset,
       this.createJob(jobId, userId, dataset.id, params, running),
       this.deps.ledger.reserve({ userId, datasetId: dataset.id, cost: plan.cost, key: jobId, ttlMs: running ? this.runningTtlMs() : this.deps.reservationTtlMs, running }),
     ]);
+    // A reservation made by this call, not a replay: released (nothing read) if the admission fails below,
+    // rather than left for the sweeper, which would commit a running one.
+    const ours = reserved.status === 'fulfilled' && !reserved.value.replayed && (reserved.value.state === 'reserved' || reserved.value.state === 'running') ? reserved.value : undefined;
+    const giveBack = () => (ours ? this.deps.ledger.release(ours.reservationId).catch(() => undefined) : undefined);
     if (created.status === 'rejected') {
-      // A reservation of ours without its job row (no data read): return it now rather than when the sweeper
-      // finds it, which would commit a running one.
-      if (reserved.status === 'fulfilled' && !reserved.value.replayed && (reserved.value.state === 'reserved' || reserved.value.state === 'running')) {
-        await this.deps.ledger.release(reserved.value.reservationId).catch(() => undefined);
-      }
+      await giveBack();
+      // The dataset was removed since this process last read it.
+      if (created.reason instanceof StoreError && created.reason.code === 'not_found') throw notAvailable(dataset.name);
       throw created.reason;
     }
     const admission = created.value;
     if (!admission.fresh) return admission;
-    if (reserved.status === 'rejected') {
-      const error: unknown = reserved.reason;
-      await this.deps.store.jobs.update(jobId, { status: 'failed', error: outcomeOf(error) });
-      await this.archive(userId, dataset.id, sql, null, { error: outcomeOf(error) });
-      throw error;
+    // Without a grant, the same 404 as for a dataset that does not exist (the ledger's own words differ),
+    // before anything else could tell that the dataset exists; nothing archived.
+    const refused: unknown = reserved.status === 'rejected' ? reserved.reason : undefined;
+    if (refused instanceof QueryError && refused.code === 'not_found') return this.refuse(jobId, userId, dataset, sql, notAvailable(dataset.name), false);
+    const outcome = current.status === 'fulfilled' ? await this.replanned(current.value, dataset, plan, sql, privacy) : { error: current.reason as unknown };
+    if ('error' in outcome) {
+      await giveBack();
+      return this.refuse(jobId, userId, dataset, sql, outcome.error, outcome.archive ?? false);
     }
+    if (reserved.status === 'rejected') return this.refuse(jobId, userId, dataset, sql, refused, true);
     // An earlier attempt's reservation (same key, its job row lost): no hint, so the worker asks the ledger
     // what state it is in and never reads data under a reservation that may already have read it.
     if (reserved.value.replayed) return admission;
     const reservation = { reservationId: reserved.value.reservationId, cost: reserved.value.cost, datasetId: dataset.id };
-    this.rememberAdmitted({ job: admission.job, dataset, plan, reservationId: reservation.reservationId, running: reserved.value.state === 'running', at: Date.now() });
+    this.rememberAdmitted({ job: admission.job, dataset: outcome.dataset, plan: outcome.plan, reservationId: reservation.reservationId, running: reserved.value.state === 'running', at: Date.now() });
     return { ...admission, reservation };
+  }
+
+  /**
+   * The dataset as just read against the one the query was planned on: the same version keeps the plan; a
+   * changed one is planned again and must cost the same; a removed or replaced one is a 404.
+   */
+  private async replanned(current: Dataset | null, planned: Dataset, plan: PlannedQuery, sql: string, privacy: PrivacyRequest): Promise<{ dataset: Dataset; plan: PlannedQuery } | { error: unknown; archive?: boolean }> {
+    if (!current || current.id !== planned.id) return { error: notAvailable(planned.name) };
+    if (current.updatedAt.getTime() === planned.updatedAt.getTime()) return { dataset: current, plan };
+    try {
+      const again = await this.plan(current, sql, privacy);
+      if (sameCost(again.cost, plan.cost)) return { dataset: current, plan: again };
+      return { error: new QueryError('cancelled', "the dataset's metadata changed just now; nothing was charged, run the query again"), archive: true };
+    } catch (error) {
+      return { error, archive: true };
+    }
+  }
+
+  /** Ends a fresh job refused at admission (archived unless the caller may not see the dataset) and throws. */
+  private async refuse(jobId: string, userId: string, dataset: Dataset, sql: string, error: unknown, archive: boolean): Promise<never> {
+    const outcome = { status: 'failed' as const, error: outcomeOf(error) };
+    if (archive) await this.writes.finishJobAndArchive(jobId, outcome, this.archiveEntry(userId, dataset.id, sql, null));
+    else await this.writes.finishJob(jobId, outcome);
+    throw error;
   }
 
   /**
@@ -333,33 +401,51 @@ export class QueryFlow {
       charge: held.cost,
       remaining: budget?.remaining ?? { delta: '0' },
     };
-    // Charged, and the answer stored for retries (the job row), both before anyone sees it; a job row that
-    // says succeeded beside a reservation still running is committed by the sweeper. The archive follows,
-    // with the same JSON text.
-    const stored = new PreparedJson(result);
-    await Promise.all([this.deps.ledger.commit(held.reservationId), this.writes.finishJob(job.id, { status: 'succeeded', result: stored })]);
-    this.afterAnswer(job.id, () => this.archive(job.userId, dataset.id, sql, held.cost, { result: stored }));
+    // Handed back at once; the commit and the stored answer follow (see land). The charge already holds:
+    // the reservation is running, and a running reservation is only ever committed (by us, or by the
+    // sweeper if the commit is lost), never released.
+    const json = new JsonText(JSON.stringify(result));
+    this.answerTexts.set(result, json.text);
+    this.land(
+      job.id,
+      () => this.deps.ledger.commit(held.reservationId),
+      () => this.writes.finishJobAndArchive(job.id, { status: 'succeeded', result: json }, this.archiveEntry(job.userId, dataset.id, sql, held.cost)),
+    );
     return result;
   }
 
-  /**
-   * Resolves once the archive writes started so far have landed (or given up): the routes that read the
-   * archive call it first, so a caller of this process reads its own answers; so does shutdown.
-   */
-  async writesSettled(): Promise<void> {
-    await Promise.all([...this.pendingWrites]);
+  /** The JSON text of an answer this process just produced (the same text it stores), if it has it. */
+  answerJson(answer: QueryAnswer): string | undefined {
+    return this.answerTexts.get(answer);
   }
 
   /**
-   * A write off the answer's path: started once the answer is on its way (setImmediate: after the reply is
-   * written), retried a few times, then logged (ids and error codes only).
+   * The final writes of an answered job: the ledger commit, and the job row's answer with its archive
+   * entry (retried a few times). Failures are logged with the job id and error code only. Until both have
+   * landed, jobSettled(jobId) waits for them: the worker holds the job meanwhile, so a retry of the same
+   * job cannot run it again, and this process's routes read the job and archive after them.
    */
-  private afterAnswer(jobId: string, write: () => Promise<unknown>): void {
-    const pending = new Promise((resolve) => setImmediate(resolve)).then(() => retried(write)).catch((error: unknown) => {
-      process.stderr.write(`veil: the archive entry of query job ${jobId} could not be written (${errorCode(error)})\n`);
-    });
-    this.pendingWrites.add(pending);
-    void pending.finally(() => this.pendingWrites.delete(pending));
+  private land(jobId: string, commit: () => Promise<unknown>, record: () => Promise<unknown>): void {
+    const note = (what: string) => (error: unknown) => {
+      process.stderr.write(`veil: ${what} of query job ${jobId} did not land (${errorCode(error)})\n`);
+    };
+    // The answer's JSON (tens of kB to serialise and send) waits for setImmediate: after the reply is written.
+    const landed = Promise.all([
+      commit().catch(note('the ledger commit (the sweeper commits its running reservation)')),
+      new Promise((resolve) => setImmediate(resolve)).then(() => retried(record)).catch(note('the stored answer and archive entry')),
+    ]).then(() => undefined);
+    this.landing.set(jobId, landed);
+    void landed.finally(() => this.landing.delete(jobId));
+  }
+
+  /** Resolves once the final writes of `jobId` made by this process, if any are in flight, have landed. */
+  async jobSettled(jobId: string): Promise<void> {
+    await this.landing.get(jobId);
+  }
+
+  /** Resolves once every final write in flight in this process has landed (archive reads, shutdown). */
+  async writesSettled(): Promise<void> {
+    await Promise.all(this.landing.values());
   }
 
   /**
@@ -390,35 +476,20 @@ export class QueryFlow {
   }
 
   private async fail(job: Job, error: QueryError, dataset?: Dataset, sql?: string, charged: PrivacyCost | null = null): Promise<never> {
-    const outcome = { code: error.code, message: error.message };
-    await this.writes.finishJob(job.id, { status: 'failed', error: outcome });
-    if (dataset && sql !== undefined) await this.archive(job.userId, dataset.id, sql, charged, { error: outcome });
+    const outcome = { status: 'failed' as const, error: { code: error.code, message: error.message } };
+    if (dataset && sql !== undefined) await this.writes.finishJobAndArchive(job.id, outcome, this.archiveEntry(job.userId, dataset.id, sql, charged));
+    else await this.writes.finishJob(job.id, outcome);
     throw error;
   }
 
-  private async archive(userId: string, datasetId: string, sql: string, cost: PrivacyCost | null, outcome: { result?: unknown; error?: Outcome }): Promise<void> {
-    await this.writes.appendArchive({ userId, datasetId, queryText: sql, cost: cost ? { ...cost } : null, ...outcome });
+  /** An archive entry for a query that never got a job row (refused at admission). */
+  private async archive(userId: string, datasetId: string, sql: string, cost: PrivacyCost | null, outcome: { error: Outcome }): Promise<void> {
+    await this.writes.appendArchive({ ...this.archiveEntry(userId, datasetId, sql, cost), ...outcome });
   }
-}
 
-const WRITE_RETRY_DELAYS_MS = [50, 250, 1000];
-
-async function retried(write: () => Promise<unknown>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await write();
-      return;
-    } catch (error) {
-      const delay = WRITE_RETRY_DELAYS_MS[attempt];
-      if (delay === undefined) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
+  private archiveEntry(userId: string, datasetId: string, sql: string, cost: PrivacyCost | null) {
+    return { userId, datasetId, queryText: sql, cost: cost ? { ...cost } : null };
   }
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown error';
 }
 
 /** Wraps an adapter so the flow knows whether any statement reached the private data. */
@@ -442,6 +513,30 @@ function touchTracking(adapter: DatasetAdapter, onTouch: () => void): DatasetAda
 /** Field by field: the stored copy went through JSON storage, which may reorder keys. */
 function sameCost(a: PrivacyCost, b: PrivacyCost): boolean {
   return a.epsilon === b.epsilon && a.delta === b.delta && a.rho === b.rho && a.rhoDelta === b.rhoDelta;
+}
+
+const WRITE_RETRY_DELAYS_MS = [50, 250, 1000];
+
+async function retried(write: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await write();
+      return;
+    } catch (error) {
+      const delay = WRITE_RETRY_DELAYS_MS[attempt];
+      if (delay === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown error';
+}
+
+function notAvailable(name: string): QueryError {
+  return new QueryError('not_found', `no dataset named "${name}" is available to you`);
 }
 
 function shuttingDown(): QueryError {
