@@ -44,6 +44,9 @@ describe.each(ledgerBackends())('budget ledger on $name', ({ open, skip }) => {
       const b = await ledger.reserve({ userId: grant.userId, datasetId: grant.datasetId, cost: cost('0.2') });
       expect(a.kind).toBe('reserved');
       const held = await ledger.remaining({ grantId: grant.id });
+      // Each reservation reports what remained right after it, as remaining() reads it.
+      expect(a.kind === 'reserved' && a.remaining.epsilon).toBe('0.9');
+      expect(b.kind === 'reserved' && b.remaining).toEqual(held.remaining);
       eq(held.remaining.epsilon, '0.7');
       eq(held.reserved.epsilon, '0.3');
       await ledger.commit(a.reservation.id, { response: { rows: [[1]] } });

@@ -159,12 +159,14 @@ export class BudgetLedger {
       view.dataset.version, capCheck?.rhoCap ?? null, capCheck?.bound ?? null,
       opts.key ?? null, opts.fingerprint, opts.running ? 'running' : 'reserved', expiresAt, now,
     ];
+    let admitted: Record<string, unknown>;
     try {
       // Without a cap, the dataset row is only share-locked: analysts of one dataset do not queue on it.
       const { rows } = cap
-        ? await this.sql.query(q.RESERVE, params, { name: 'veil_ledger_reserve' })
-        : await this.sql.query(q.RESERVE_UNCAPPED, params, { name: 'veil_ledger_reserve_uncapped' });
-      if (rows.length === 0) return 'refused';
+        ? await this.sql.query<Record<string, unknown>>(q.RESERVE, params, { name: 'veil_ledger_reserve' })
+        : await this.sql.query<Record<string, unknown>>(q.RESERVE_UNCAPPED, params, { name: 'veil_ledger_reserve_uncapped' });
+      if (!rows[0]) return 'refused';
+      admitted = rows[0];
     } catch (error) {
       // A deadlock aborted the whole statement (nothing was written): decide again like any refusal. PostgreSQL
       // can report one when a reserve made on a view older than a cap change meets the dataset row's new versions.
@@ -176,7 +178,7 @@ export class BudgetLedger {
       id, grantId: view.id, userId: view.userId, datasetId: view.datasetId, state: opts.running ? 'running' : 'reserved',
       cost: costText(cost), idempotencyKey: opts.key ?? null, expiresAt, createdAt: now, resolvedAt: null, resolvedBy: null, response: null,
     };
-    return { kind: 'reserved', reservation };
+    return { kind: 'reserved', reservation, remaining: remainingOf(view, amountsOf(admitted, 'g_', '_used')) };
   }
 
   /** Keeps the cached δ consumption current after our own reservation, so the next D is already right. */

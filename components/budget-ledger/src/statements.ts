@@ -79,7 +79,7 @@ export const SELECT_GRANT_VIEW_BY_USER_DATASET = `${SELECT_GRANT_VIEW} WHERE g.u
  * Reserve. Params: $1 reservation id, $2 grant id, $3 dataset id, $4..$7 ε δ ρ ρδ, $8 grant version,
  * $9 grant ρcap, $10 grant D, $11 dataset version, $12 cap ρcap, $13 cap D, $14 idempotency key,
  * $15 fingerprint, $16 state ('reserved' | 'running'), $17 expires at, $18 now.
- * Returns the reservation id when admitted, no row when refused. A reused idempotency key fails the whole
+ * Returns the reservation id and the grant's used sums after it (g_<balance>_used) when admitted, no row when refused. A reused idempotency key fails the whole
  * statement with a unique violation (also for two concurrent retries): nothing is charged twice.
  */
 export const RESERVE = reserveStatement(true);
@@ -126,7 +126,7 @@ WITH c AS (
       AND ${admits('t', 't.mode', { epsilon: 't.epsilon', delta: 't.delta' }, '$9::numeric', '$10::numeric')}
       AND ds.version = $11::int
       AND ${capCheck}
-    RETURNING t.id, t.user_id, t.dataset_id
+    RETURNING t.id, t.user_id, t.dataset_id, ${BALANCES.map((b) => `t.${b}_used AS g_${b}_used`).join(', ')}
 )${datasetUpdate}, r AS (
   INSERT INTO budget_reservations
       (id, grant_id, user_id, dataset_id, state, epsilon, delta, rho, rho_delta,
@@ -143,7 +143,7 @@ WITH c AS (
        r.idempotency_key, r.fingerprint, r.expires_at, 'client', r.created_at
     FROM r
 )
-SELECT r.id FROM r`;
+SELECT r.id, ${BALANCES.map((b) => `g.g_${b}_used`).join(', ')} FROM r, g`;
 }
 
 /**

@@ -84,7 +84,8 @@ export interface Reservation {
 }
 
 export type ReserveOutcome =
-  | { kind: 'reserved'; reservation: Reservation }
+  /** `remaining`: what the grant admits right after this reservation (as RemainingBudget.remaining). */
+  | { kind: 'reserved'; reservation: Reservation; remaining: RemainingBudget['remaining'] }
   /** The idempotency key was used before for this very request: its first outcome, not charged again. */
   | { kind: 'replay'; reservation: Reservation; response: unknown };
 
