@@ -23,8 +23,9 @@ function suite(open: () => Promise<{ store: AdminStore; cleanup: () => Promise<v
 
   it('creates, starts and finishes a job as the repo reads it', async () => {
     const writes = fastWrites(store.sql);
-    const created = await writes.createJob({ id: crypto.randomUUID(), kind: 'query', userId: user.id, datasetId: dataset.id, params: { sql: 'SELECT 1', n: 2 } });
+    const { job: created, datasetUpdatedAt } = await writes.createJob({ id: crypto.randomUUID(), kind: 'query', userId: user.id, datasetId: dataset.id, params: { sql: 'SELECT 1', n: 2 } });
     expect(created).toEqual(await store.jobs.get(created.id));
+    expect(datasetUpdatedAt).toEqual(dataset.updatedAt);
     expect(created).toMatchObject({ status: 'queued', progress: 0, params: { sql: 'SELECT 1', n: 2 }, result: null, finishedAt: null });
     const conflict = await writes.createJob({ id: created.id, kind: 'query', userId: user.id }).catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(StoreError);
@@ -43,7 +44,7 @@ function suite(open: () => Promise<{ store: AdminStore; cleanup: () => Promise<v
 
   it('creates a job already running; finishes it and archives its outcome in one statement', async () => {
     const writes = fastWrites(store.sql);
-    const created = await writes.createJob({ id: crypto.randomUUID(), kind: 'query', userId: user.id, datasetId: dataset.id, running: true });
+    const { job: created } = await writes.createJob({ id: crypto.randomUUID(), kind: 'query', userId: user.id, datasetId: dataset.id, running: true });
     expect(created).toMatchObject({ status: 'running', progress: 0, startedAt: expect.any(Date), finishedAt: null });
     const result = { columns: ['a'], rows: [[1.5], [null]] };
     const entry = { userId: user.id, datasetId: dataset.id, queryText: 'SELECT 4', cost: { epsilon: '0.5' } };

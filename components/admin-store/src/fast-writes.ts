@@ -18,9 +18,10 @@ export interface FastWrites {
   datasetByName(name: string): Promise<Dataset | null>;
   /**
    * Creates a job (as JobsRepo.create), queued or, with `running`, already running (started now);
-   * throws StoreError 'conflict' when the id is taken.
+   * throws StoreError 'conflict' when the id is taken. Also returns its dataset's updated_at as of the
+   * insert, so a caller that planned on a copy of the dataset read earlier knows whether it is current.
    */
-  createJob(input: NewJob & { running?: boolean }): Promise<Job>;
+  createJob(input: NewJob & { running?: boolean }): Promise<{ job: Job; datasetUpdatedAt: Date | null }>;
   /** Appends an archive entry (as ArchiveRepo.append, without reading it back); returns its id. */
   appendArchive(entry: NewArchivedQuery): Promise<string>;
   /**
@@ -49,7 +50,8 @@ const CREATE_JOB = `INSERT INTO "jobs" ("id", "kind", "user_id", "dataset_id", "
 VALUES ($1, $2, $3, $4, $5::jsonb, $6::"job_status", CASE WHEN $6::text = 'running' THEN now() END)
 ON CONFLICT ("id") DO NOTHING
 RETURNING "id", "kind", "user_id" AS "userId", "dataset_id" AS "datasetId", "status"::text AS "status", "progress", "params", "result",
-  "result_path" AS "resultPath", "error", "created_at" AS "createdAt", "updated_at" AS "updatedAt", "started_at" AS "startedAt", "finished_at" AS "finishedAt"`;
+  "result_path" AS "resultPath", "error", "created_at" AS "createdAt", "updated_at" AS "updatedAt", "started_at" AS "startedAt", "finished_at" AS "finishedAt",
+  (SELECT d."updated_at" FROM "datasets" d WHERE d."id" = $4) AS "datasetUpdatedAt"`;
 
 const APPEND_ARCHIVE = `INSERT INTO "query_archive" ("id", "user_id", "dataset_id", "query_text", "cost", "result", "error")
 VALUES ($1, $2, $3, $4, $5::jsonb, $6::json, $7::jsonb)`;
@@ -79,10 +81,11 @@ export function fastWrites(sql: SqlQueryable): FastWrites {
       if (!input.kind) throw new StoreError('invalid', 'a job needs a kind');
       const id = input.id ?? randomUUID();
       const { rows } = await withReferences(`user ${input.userId} or dataset ${input.datasetId}`, () =>
-        sql.query<Job>(CREATE_JOB, [id, input.kind, input.userId, input.datasetId ?? null, jsonText(input.params), input.running ? 'running' : 'queued']),
+        sql.query<Job & { datasetUpdatedAt: Date | null }>(CREATE_JOB, [id, input.kind, input.userId, input.datasetId ?? null, jsonText(input.params), input.running ? 'running' : 'queued']),
       );
       if (!rows[0]) throw new StoreError('conflict', `job ${id} already exists`);
-      return rows[0];
+      const { datasetUpdatedAt, ...job } = rows[0];
+      return { job, datasetUpdatedAt };
     },
     appendArchive: async (entry) => {
       const id = randomUUID();
