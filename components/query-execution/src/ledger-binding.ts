@@ -37,7 +37,8 @@ export function ledgerPort(ledger: BudgetLedger): BudgetLedgerPort {
           startRunning: input.running ?? false,
         });
         const r = outcome.reservation;
-        return { reservationId: r.id, state: r.state, cost: r.cost, replayed: outcome.kind === 'replay' };
+        const remaining = outcome.kind === 'reserved' ? outcome.remaining : undefined;
+        return { reservationId: r.id, state: r.state, cost: r.cost, replayed: outcome.kind === 'replay', remaining };
       }),
     markRunning: async (reservationId, ttlMs) => {
       try {

@@ -59,6 +59,8 @@ export interface HeldReservation {
   cost: PrivacyCost;
   /** True when the key had been used before and this is that first reservation. */
   replayed?: boolean;
+  /** A fresh reservation: what the grant admits right after it (BudgetView.remaining). */
+  remaining?: BudgetView['remaining'];
 }
 
 export interface BudgetLedgerPort {

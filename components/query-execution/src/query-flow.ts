@@ -82,6 +82,9 @@ export interface QueryFlowDeps {
 
 type Outcome = { code: string; message: string };
 
+/** The dataset and plan an admission stands on, or why it cannot stand (archived unless `archive` is false). */
+type Replanned = { dataset: Dataset; plan: PlannedQuery } | { error: unknown; archive?: boolean };
+
 /** What admit() was asked, handed to the step that reserves and records. */
 interface AdmissionRequest {
   userId: string;
@@ -99,6 +102,8 @@ interface AdmittedJob {
   reservationId: string;
   /** Reserved as running (AdmitOptions.startsNow): the worker skips markRunning. */
   running: boolean;
+  /** What the grant admitted right after the reservation: shown with the answer. */
+  remaining?: BudgetView['remaining'];
   at: number;
 }
 
@@ -183,16 +188,16 @@ export class QueryFlow {
 
   /**
    * Records the job and reserves its charge, at once: both are keyed by the job id, and a replayed key finds
-   * its first reservation in the ledger too, so nothing is charged twice either way. With `reread`, the
-   * dataset is read at the same time and the admission stands only if the query still plans to the same
-   * cost on it; nothing has been read from the data by then.
+   * its first reservation in the ledger too, so nothing is charged twice either way. With `remembered`, the
+   * dataset was planned on as read earlier: the job row's insert reports its current version, and the
+   * admission stands only if the query still plans to the same cost on it; nothing has been read from the
+   * data by then.
    */
-  private async reserveAndRecord(request: AdmissionRequest, dataset: Dataset, plan: PlannedQuery, reread: boolean): Promise<Admission> {
+  private async reserveAndRecord(request: AdmissionRequest, dataset: Dataset, plan: PlannedQuery, remembered: boolean): Promise<Admission> {
     const { userId, sql, privacy, running } = request;
     const jobId = request.idempotencyKey ? jobIdForKey(userId, request.idempotencyKey) : randomUUID();
     const params: QueryJobParams = { sql, epsilon: privacy.epsilon, delta: privacy.delta, fingerprint: requestFingerprint(dataset.id, sql, privacy), cost: plan.cost };
-    const [current, created, reserved] = await Promise.allSettled([
-      reread ? this.readDataset(dataset.name) : dataset,
+    const [created, reserved] = await Promise.allSettled([
       this.createJob(jobId, userId, dataset.id, params, running),
       this.deps.ledger.reserve({ userId, datasetId: dataset.id, cost: plan.cost, key: jobId, ttlMs: running ? this.runningTtlMs() : this.deps.reservationTtlMs, running }),
     ]);
@@ -203,16 +208,25 @@ export class QueryFlow {
     if (created.status === 'rejected') {
       await giveBack();
       // The dataset was removed since this process last read it.
-      if (created.reason instanceof StoreError && created.reason.code === 'not_found') throw notAvailable(dataset.name);
+      if (created.reason instanceof StoreError && created.reason.code === 'not_found') {
+        this.knownDatasets.delete(dataset.name);
+        throw notAvailable(dataset.name);
+      }
       throw created.reason;
     }
-    const admission = created.value;
+    const { admission, datasetUpdatedAt } = created.value;
     if (!admission.fresh) return admission;
     // Without a grant, the same 404 as for a dataset that does not exist (the ledger's own words differ),
     // before anything else could tell that the dataset exists; nothing archived.
     const refused: unknown = reserved.status === 'rejected' ? reserved.reason : undefined;
     if (refused instanceof QueryError && refused.code === 'not_found') return this.refuse(jobId, userId, dataset, sql, notAvailable(dataset.name), false);
-    const outcome = current.status === 'fulfilled' ? await this.replanned(current.value, dataset, plan, sql, privacy) : { error: current.reason as unknown };
+    let outcome: Replanned;
+    try {
+      const stale = remembered && datasetUpdatedAt?.getTime() !== dataset.updatedAt.getTime();
+      outcome = stale ? await this.replanned(await this.readDataset(dataset.name), dataset, plan, sql, privacy) : { dataset, plan };
+    } catch (error) {
+      outcome = { error };
+    }
     if ('error' in outcome) {
       await giveBack();
       return this.refuse(jobId, userId, dataset, sql, outcome.error, outcome.archive ?? false);
@@ -222,7 +236,8 @@ export class QueryFlow {
     // what state it is in and never reads data under a reservation that may already have read it.
     if (reserved.value.replayed) return admission;
     const reservation = { reservationId: reserved.value.reservationId, cost: reserved.value.cost, datasetId: dataset.id };
-    this.rememberAdmitted({ job: admission.job, dataset: outcome.dataset, plan: outcome.plan, reservationId: reservation.reservationId, running: reserved.value.state === 'running', at: Date.now() });
+    const { state, remaining } = reserved.value;
+    this.rememberAdmitted({ job: admission.job, dataset: outcome.dataset, plan: outcome.plan, reservationId: reservation.reservationId, running: state === 'running', remaining, at: Date.now() });
     return { ...admission, reservation };
   }
 
@@ -230,7 +245,7 @@ export class QueryFlow {
    * The dataset as just read against the one the query was planned on: the same version keeps the plan; a
    * changed one is planned again and must cost the same; a removed or replaced one is a 404.
    */
-  private async replanned(current: Dataset | null, planned: Dataset, plan: PlannedQuery, sql: string, privacy: PrivacyRequest): Promise<{ dataset: Dataset; plan: PlannedQuery } | { error: unknown; archive?: boolean }> {
+  private async replanned(current: Dataset | null, planned: Dataset, plan: PlannedQuery, sql: string, privacy: PrivacyRequest): Promise<Replanned> {
     if (!current || current.id !== planned.id) return { error: notAvailable(planned.name) };
     if (current.updatedAt.getTime() === planned.updatedAt.getTime()) return { dataset: current, plan };
     try {
@@ -285,16 +300,17 @@ export class QueryFlow {
     return admitted && admitted.reservationId === hint.reservationId && Date.now() - admitted.at <= ADMITTED_REUSE_MS ? admitted : undefined;
   }
 
-  private async createJob(jobId: string, userId: string, datasetId: string, params: QueryJobParams, running: boolean): Promise<Admission> {
+  private async createJob(jobId: string, userId: string, datasetId: string, params: QueryJobParams, running: boolean): Promise<{ admission: Admission; datasetUpdatedAt?: Date | null }> {
     try {
-      return { job: await this.writes.createJob({ id: jobId, kind: QUERY_JOB_KIND, userId, datasetId, params, running }), fresh: true };
+      const { job, datasetUpdatedAt } = await this.writes.createJob({ id: jobId, kind: QUERY_JOB_KIND, userId, datasetId, params, running });
+      return { admission: { job, fresh: true }, datasetUpdatedAt };
     } catch (error) {
       if (!(error instanceof StoreError && error.code === 'conflict')) throw error;
     }
     const existing = await this.deps.store.jobs.get(jobId);
     const sameRequest = existing?.userId === userId && (existing.params as Partial<QueryJobParams> | null)?.fingerprint === params.fingerprint;
     if (!existing || !sameRequest) throw new QueryError('idempotency_conflict', 'this Idempotency-Key was already used for a different request');
-    return { job: existing, fresh: false };
+    return { admission: { job: existing, fresh: false } };
   }
 
   private async plan(dataset: Dataset, sql: string, privacy: PrivacyRequest): Promise<PlannedQuery> {
@@ -314,7 +330,7 @@ export class QueryFlow {
     if (hint && admitted) {
       const { job, dataset, plan } = admitted;
       const sql = (job.params as QueryJobParams).sql;
-      const held: HeldReservation = { reservationId: admitted.reservationId, cost: hint.cost, state: admitted.running ? 'running' : 'reserved' };
+      const held: HeldReservation = { reservationId: admitted.reservationId, cost: hint.cost, state: admitted.running ? 'running' : 'reserved', remaining: admitted.remaining };
       if (signal.aborted) {
         // A running reservation left alone would be committed by the sweeper: nothing was read, release it.
         if (admitted.running) return this.release(job, held, shuttingDown(), dataset, sql);
@@ -375,10 +391,10 @@ export class QueryFlow {
 
   /** Runs a query whose reservation is running. */
   private async execute(job: Job, dataset: Dataset, sql: string, plan: PlannedQuery, held: HeldReservation, signal: AbortSignal): Promise<QueryAnswer> {
-    // The budget shown with the answer is read while the engine runs: our reservation already counts in the
-    // grant's used total (committed + held), a commit leaves that total unchanged, and what remains is
-    // computed from it alone.
-    const budgetRead = this.deps.ledger.getBudget(job.userId, dataset.id);
+    // The budget shown with the answer: what remained right after the reservation, or else read while the
+    // engine runs. Our reservation already counts in the grant's used total (committed + held), a commit
+    // leaves that total unchanged, and what remains is computed from it alone.
+    const budgetRead = held.remaining ? Promise.resolve({ remaining: held.remaining }) : this.deps.ledger.getBudget(job.userId, dataset.id);
     budgetRead.catch(() => undefined); // awaited below; not an unhandled rejection if the engine fails first
     let touched = false;
     let answer;
