@@ -93,7 +93,7 @@ try {
     ],
     targets: [{ description: `HTTP throughput (${CONCURRENCY} clients) ≥ 0.5 × the raw DuckDB query rate`, holds: (r) => (r.get(`HTTP DP query, ledger on PostgreSQL, ${CONCURRENCY} clients`)!.rateRatioToBaseline ?? 0) >= 0.5 }],
     notes: [
-      'Each HTTP query: API key check (cached 5 s), plan on the dataset as last read, dataset re-read ∥ job row ∥ ledger reserve as running (PostgreSQL), in-process queue (a claimed worker slot), DuckDB over the CSV ∥ budget read, noise, answer; then ledger commit ∥ job result with its archive entry (components/query-execution README, Latency).',
+      'Each HTTP query: API key check (cached 5 s), plan on the dataset as last read, job row (reporting the dataset version) ∥ ledger reserve as running, returning the remaining budget (PostgreSQL), in-process queue (a claimed worker slot), DuckDB over the CSV, noise, answer; then ledger commit ∥ job answer with its archive entry (components/query-execution README, Latency).',
       'The server is the all-in-one project (in-process queue) in a child process, its admin store and ledger on a fresh PostgreSQL database.',
     ],
   });
@@ -113,7 +113,7 @@ try {
     targets: [{ description: 'HTTP median latency ≤ raw DuckDB median + 10 ms', holds: (r) => r.get(flightsCase)!.medianMs <= r.get(flightsBaseline)!.medianMs + 10 }],
     notes: [
       'Same server as query-api-throughput; the server and this process each run DuckDB with default threads on the same cores.',
-      'Before each answer: one round of PostgreSQL statements (dataset re-read ∥ job row ∥ reserve as running) and a budget read during the engine run; the commit and the ~69 kB answer (json, lz4) with its archive entry are written right after the reply.',
+      'Before each answer: one round of two PostgreSQL statements in parallel (job row ∥ reserve as running); the commit and the ~69 kB answer (json, lz4) with its archive entry are written right after the reply.',
     ],
   });
   const hold = (r: typeof a) => r.targets.every((t) => t.holds);
