@@ -124,8 +124,8 @@ export class QueryFlow {
   /** Jobs this process admitted moments ago, with their plan (see takeAdmitted). */
   private readonly justAdmitted = new Map<string, AdmittedJob>();
   /**
-   * Each dataset as this process last read it, by name: lets a query be planned before the dataset is read
-   * again, the read then running alongside the reservation and checked before any data is touched.
+   * Each dataset as this process last read it, by name: lets a query be planned without reading it first;
+   * the job row's insert then reports its current version, checked before any data is touched.
    */
   private readonly knownDatasets = new Map<string, Dataset>();
 
@@ -169,9 +169,9 @@ export class QueryFlow {
    */
   async admit(userId: string, datasetName: string, sql: string, privacy: PrivacyRequest, idempotencyKey?: string, options: AdmitOptions = {}): Promise<Admission> {
     const request: AdmissionRequest = { userId, sql, privacy, idempotencyKey, running: options.startsNow === true };
-    // A dataset read before and a query that plans on it: the dataset is read again alongside the
-    // reservation (reserveAndRecord checks it). Otherwise the grant is checked first, so that a dataset the
-    // caller may not see is a 404 before a planning error could tell that it exists.
+    // A dataset read before and a query that plans on it: its version is checked through the job row's
+    // insert (reserveAndRecord). Otherwise the grant is checked first, so that a dataset the caller may not
+    // see is a 404 before a planning error could tell that it exists.
     const known = this.knownDatasets.get(datasetName);
     const plan = known ? await this.plan(known, sql, privacy).catch(() => undefined) : undefined;
     if (known && plan) return this.reserveAndRecord(request, known, plan, true);
